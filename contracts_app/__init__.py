@@ -1,0 +1,98 @@
+"""The Flask application factory: it only calls small register_* functions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from . import database  # noqa: F401  (SQLite connection pragmas)
+from .config import build_config
+from .extensions import bootstrap, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_ENDPOINTS = {"auth.sign_in", "health.healthz", "static", "bootstrap.static"}
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(build_config(Path(app.instance_path)))
+    app.config.update(overrides or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_sign_in_wall(app)
+    register_security(app)
+    register_errors(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .contracts.views import bp as contracts_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .health.views import bp as health_bp
+    from .vendors.views import bp as vendors_bp
+
+    for blueprint in (auth_bp, dashboard_bp, vendors_bp, contracts_bp, admin_bp, health_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_sign_in_wall(app: Flask) -> None:
+    """Every page needs sign-in except the sign-in page, /healthz and static files."""
+
+    @app.before_request
+    def require_sign_in():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+
+def register_security(app: Flask) -> None:
+    from .security import register_security_headers
+
+    register_security_headers(app)
+
+
+def register_errors(app: Flask) -> None:
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .templating import register_filters
+
+    register_filters(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,52 @@
+"""Staff accounts: one place that creates users, for the admin page and `create-user` alike."""
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from models import AuditEvent, Role, User, db
+
+from ..audit import record_event, snapshot
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class UserInputError(ValueError):
+    """Refused input, with a message that names the field."""
+
+
+def create_user(email: str, role: str | Role, password: str, name: str = "", actor: User | None = None) -> User:
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise UserInputError(f"email: {exc}") from None
+    try:
+        role = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise UserInputError(f"role: '{role}' is not a role; use one of {allowed}") from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserInputError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters")
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise UserInputError(f"email: a user with email {email} already exists")
+    user = User(email=email, role=role, name=name.strip())
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record_event("user_created", user, after=snapshot(user), actor=actor, summary=f"{email} as {role.value}")
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def audit_page(page: int, per_page: int = 50, action: str | None = None):
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

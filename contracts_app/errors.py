@@ -1,0 +1,46 @@
+"""Friendly error pages; denied requests are written to the audit trail."""
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from models import Role, db
+
+from .audit import record_event
+
+
+def _record_denial(reason: str) -> None:
+    db.session.rollback()
+    record_event("request_denied", summary=f"{request.method} {request.path}: {reason}")
+    db.session.commit()
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(403)
+    def forbidden(error):
+        roles: tuple[Role, ...] = g.get("required_roles", ())
+        needed = " or ".join(r.label for r in roles)
+        _record_denial(f"needs role {needed}" if needed else "forbidden")
+        return render_template("errors/403.html", needed=needed, description=error.description), 403
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        _record_denial(f"CSRF check failed: {error.description}")
+        return render_template("errors/400.html", description=(
+            "This form's security token was missing or had expired. "
+            "Go back, reload the page and submit the form again; nothing was saved."
+        )), 400
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        return render_template("errors/413.html", limit_mb=limit_mb), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/500.html"), 500

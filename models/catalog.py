@@ -1,0 +1,47 @@
+"""Service categories and vendors: what is bought, and from whom."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import db, utcnow
+from .types import JSONType, UTCDateTime
+
+if TYPE_CHECKING:
+    from .contracts import ClauseTemplate, Contract
+
+
+class ServiceCategory(db.Model):
+    __tablename__ = "service_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(40))
+    row_key: Mapped[str] = mapped_column(String(80))
+    date_column: Mapped[str] = mapped_column(String(80))
+    context_columns: Mapped[list] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contracts: Mapped[list[Contract]] = relationship(back_populates="category")
+    clause_templates: Mapped[list[ClauseTemplate]] = relationship(back_populates="category")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vendor(db.Model):
+    __tablename__ = "vendors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contracts: Mapped[list[Contract]] = relationship(back_populates="vendor")
+
+    def __str__(self) -> str:
+        return self.name

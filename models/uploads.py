@@ -1,0 +1,80 @@
+"""Monthly performance sheets and the rows (observations) they commit."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import db, utcnow
+from .contracts import PERIOD_CHECK
+from .types import JSONType, UploadStatus, UTCDateTime, enum_column
+
+if TYPE_CHECKING:
+    from .contracts import Contract
+    from .users import User
+
+
+class Upload(db.Model):
+    __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint(PERIOD_CHECK.format(col="period"), name="period_format"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+        # At most one committed upload per contract and period, enforced by the database.
+        Index(
+            "uq_uploads_one_committed_per_period",
+            "contract_id",
+            "period",
+            unique=True,
+            sqlite_where=text("status = 'committed'"),
+            postgresql_where=text("status = 'committed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[UploadStatus] = mapped_column(
+        enum_column(UploadStatus, "upload_status"), default=UploadStatus.STAGED
+    )
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict] = mapped_column(JSONType, default=dict)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    supersede_reason: Mapped[str | None] = mapped_column(Text)
+
+    contract: Mapped[Contract] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()
+    observations: Mapped[list[Observation]] = relationship(
+        back_populates="upload", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Observation(db.Model):
+    """One data row (one unit of work) of a committed upload, kept for drill-down and rescoring."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        UniqueConstraint("upload_id", "row_key", name="uq_observations_upload_row_key"),
+        Index("ix_observations_contract_period", "contract_id", "period"),
+        Index("ix_observations_contract_row_key", "contract_id", "row_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    row_number: Mapped[int] = mapped_column(Integer)
+    row_key: Mapped[str] = mapped_column(String(120))
+    work_date: Mapped[date | None]
+    # Clause key -> number/bool/None; context column -> text.
+    values: Mapped[dict] = mapped_column(JSONType, default=dict)
+    context: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    upload: Mapped[Upload] = relationship(back_populates="observations")

@@ -1,0 +1,46 @@
+"""Periods are calendar months written `YYYY-MM`."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def is_period(text: object) -> bool:
+    return isinstance(text, str) and PERIOD_RE.match(text) is not None
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    match = PERIOD_RE.match(text or "")
+    if not match:
+        raise ValueError(f"'{text}' is not a period; write it as YYYY-MM, e.g. 2026-03")
+    return int(match.group(1)), int(match.group(2))
+
+
+def add_months(period: str, months: int) -> str:
+    year, month = parse_period(period)
+    index = year * 12 + (month - 1) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def period_range(first: str, last: str) -> list[str]:
+    """Every period from `first` to `last`, inclusive; empty when last is before first."""
+    out, current = [], first
+    parse_period(last)
+    while current <= last:
+        out.append(current)
+        current = add_months(current, 1)
+    return out
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    year, month = parse_period(period)
+    first = date(year, month, 1)
+    next_year, next_month = parse_period(add_months(period, 1))
+    last = date.fromordinal(date(next_year, next_month, 1).toordinal() - 1)
+    return first, last
