@@ -20,8 +20,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
-    app.config.update(build_config(Path(app.instance_path)))
-    app.config.update(overrides or {})
+    overrides = overrides or {}
+    app.config.update(build_config(Path(app.instance_path), overrides))
+    app.config.update(overrides)
     register_extensions(app)
     register_blueprints(app)
     register_sign_in_wall(app)

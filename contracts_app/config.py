@@ -42,10 +42,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def build_config(instance_path: Path) -> dict:
+def build_config(instance_path: Path, overrides: dict) -> dict:
     default_db = f"sqlite:///{instance_path / 'outcomes.sqlite3'}"
     return {
-        "SECRET_KEY": load_secret_key(instance_path),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Uploads (SPEC §5 limits); checked again before any parsing.

@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from .catalog import ServiceCategory, Vendor
     from .users import User
 
-PERIOD_CHECK = "{col} LIKE '____-__'"
+PERIOD_CHECK = (
+    "length({col}) = 7 AND substr({col}, 5, 1) = '-' "
+    "AND substr({col}, 6, 2) IN ('01','02','03','04','05','06','07','08','09','10','11','12') "
+    "AND CAST(substr({col}, 1, 4) AS INTEGER) BETWEEN 1900 AND 2999"
+)
 Number = Numeric(18, 6)
 
 

@@ -1,0 +1,122 @@
+"""Fixtures: the app on SQLite always, and again on PostgreSQL when TEST_DATABASE_URL is set.
+
+Each test runs inside one outer transaction that is rolled back afterwards; the app's own commits
+become savepoints, so tests see real commits and constraints without leaking rows to each other.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from contracts_app import create_app
+from contracts_app.config import normalise_database_url
+from models import db
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+class FreshContextClient(FlaskClient):
+    """Runs each request in a fresh context, so the test's own app context (and `g`) never leaks in."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def csrf_token(self, path: str = "/auth/sign-in") -> str:
+        html = self.get(path).get_data(as_text=True)
+        match = CSRF_RE.search(html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1) or match.group(2)
+
+    def sign_in(self, email: str, password: str):
+        token = self.csrf_token()
+        return self.post("/auth/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+    def post_form(self, path: str, data: dict, token_from: str | None = None, **kwargs):
+        """POST a form with the CSRF token a browser would have got from the page."""
+        token = self.csrf_token(token_from or path)
+        return self.post(path, data={**data, "csrf_token": token}, **kwargs)
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+            "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+        }
+    )
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return app
+
+
+@pytest.fixture
+def app(base_app):
+    """The app with an app context pushed and every change rolled back after the test."""
+    with base_app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original_session = db.session
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield base_app
+        finally:
+            db.session.remove()
+            db.session = original_session
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app) -> FreshContextClient:
+    return app.test_client()
+
+
+class CliRunner:
+    """`flask` commands as a user runs them, each in a fresh context like a new process."""
+
+    def __init__(self, app):
+        self._runner = app.test_cli_runner()
+
+    def invoke(self, *args, **kwargs):
+        return contextvars.Context().run(self._runner.invoke, *args, **kwargs)
+
+
+@pytest.fixture
+def cli(app) -> CliRunner:
+    return CliRunner(app)
+
+
+@pytest.fixture
+def session(app):
+    return db.session

@@ -1,0 +1,85 @@
+"""The database itself refuses what must never be stored, whatever code path tries."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from models import AuditTrailIsAppendOnly, UploadStatus, db
+
+from .factories import AuditEventFactory, ContractFactory, OutcomeClauseFactory, UploadFactory
+
+
+def test_duplicate_contract_number_is_refused(session):
+    ContractFactory(number="PW-2026-014")
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            ContractFactory(number="PW-2026-014")
+
+
+def test_second_committed_upload_for_a_period_is_refused(session):
+    first = UploadFactory(period="2026-03", status=UploadStatus.COMMITTED)
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            UploadFactory(contract=first.contract, period="2026-03", status=UploadStatus.COMMITTED)
+
+
+def test_superseded_and_staged_uploads_may_share_a_period(session):
+    first = UploadFactory(period="2026-03", status=UploadStatus.SUPERSEDED)
+    UploadFactory(contract=first.contract, period="2026-03", status=UploadStatus.STAGED)
+    UploadFactory(contract=first.contract, period="2026-03", status=UploadStatus.COMMITTED)
+    statuses = db.session.scalars(
+        text("SELECT status FROM uploads WHERE contract_id = :id ORDER BY id"), {"id": first.contract_id}
+    ).all()
+    assert statuses == ["superseded", "staged", "committed"]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("weight", 101), ("weight", -1), ("cap", 0), ("effective_from", "2026-13"), ("effective_from", "2026-0x")],
+)
+def test_clause_checks_live_in_the_database(session, field, value):
+    clause = OutcomeClauseFactory()
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.execute(
+                text(f"UPDATE outcome_clauses SET {field} = :v WHERE id = :id"), {"v": value, "id": clause.id}
+            )
+
+
+def test_unknown_enum_value_is_refused_by_the_database(session):
+    clause = OutcomeClauseFactory()
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.execute(text("UPDATE outcome_clauses SET aggregation = 'average' WHERE id = :id"), {"id": clause.id})
+
+
+def test_enum_outside_the_list_is_refused_before_sql(session):
+    with pytest.raises(StatementError):
+        with session.begin_nested():
+            session.execute(text("SELECT 1"))
+            OutcomeClauseFactory(direction="sideways")
+
+
+def test_contract_end_before_start_is_refused(session):
+    contract = ContractFactory()
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.execute(text("UPDATE contracts SET end_date = '2025-01-01' WHERE id = :id"), {"id": contract.id})
+
+
+def test_audit_events_cannot_be_updated_or_deleted_through_the_orm(session):
+    event = AuditEventFactory(summary="original")
+    event.summary = "rewritten"
+    with pytest.raises(AuditTrailIsAppendOnly):
+        session.flush()
+    session.rollback()
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET summary = 'x'", "DELETE FROM audit_events"])
+def test_audit_events_cannot_be_changed_in_sql(session, statement):
+    event = AuditEventFactory(summary="kept")
+    with pytest.raises(Exception, match="append-only"):
+        with session.begin_nested():
+            session.execute(text(statement))
+    assert session.scalar(text("SELECT summary FROM audit_events WHERE id = :id"), {"id": event.id}) == "kept"
