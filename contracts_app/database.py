@@ -1,10 +1,14 @@
-"""Connection settings the embedded SQLite default needs to behave under concurrent use."""
+"""Connection settings the embedded SQLite default needs to behave under concurrent use.
+
+pysqlite's own transaction handling breaks SAVEPOINTs, so (as SQLAlchemy's docs advise) the driver
+is put in autocommit mode and SQLAlchemy emits BEGIN itself.
+"""
 from __future__ import annotations
 
 import sqlite3
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -13,9 +17,16 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")

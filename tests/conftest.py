@@ -84,15 +84,19 @@ def base_app(database_url, tmp_path_factory):
 def app(base_app):
     """The app with an app context pushed and every change rolled back after the test."""
     with base_app.app_context():
-        connection = db.engine.connect()
+        engines = db.engines  # Flask-SQLAlchemy picks the bind from here, for every session
+        engine = engines[None]
+        connection = engine.connect()
         outer = connection.begin()
         original_session = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        engines[None] = connection
+        db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
         try:
             yield base_app
         finally:
             db.session.remove()
             db.session = original_session
+            engines[None] = engine
             outer.rollback()
             connection.close()
 

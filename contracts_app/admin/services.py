@@ -17,7 +17,7 @@ class UserInputError(ValueError):
 
 def create_user(email: str, role: str | Role, password: str, name: str = "", actor: User | None = None) -> User:
     try:
-        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        email = validate_email(email.strip(), check_deliverability=False, globally_deliverable=False).normalized.lower()
     except EmailNotValidError as exc:
         raise UserInputError(f"email: {exc}") from None
     try:
