@@ -54,12 +54,17 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .categories.views import bp as categories_bp
     from .contracts.views import bp as contracts_bp
     from .dashboard.views import bp as dashboard_bp
     from .health.views import bp as health_bp
+    from .library.views import bp as library_bp
+    from .schedules.views import bp as schedules_bp
     from .vendors.views import bp as vendors_bp
 
-    for blueprint in (auth_bp, dashboard_bp, vendors_bp, contracts_bp, admin_bp, health_bp):
+    for blueprint in (
+        auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, library_bp, admin_bp, health_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

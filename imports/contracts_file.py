@@ -13,6 +13,8 @@ from scoring.periods import is_period
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 CONTRACT_STATUSES = ("draft", "active", "closed")
+# Clause terms use the model's field names; the file spells two of them shorter.
+FILE_FIELD_NAMES = {"incentive_pct": "incentive", "penalty_pct": "penalty"}
 
 
 class ContractsFileError(ValueError):
@@ -69,10 +71,13 @@ class _Reader:
         self.obj = obj if isinstance(obj, dict) else {}
         self.where = where
         self.problems = problems
+        self.failed: set[str] = set()  # fields already reported, so later rules do not repeat them
         if not isinstance(obj, dict):
             self.fail(None, "must be a JSON object")
 
     def fail(self, name: str | None, message: str) -> None:
+        if name:
+            self.failed.add(name)
         self.problems.append(f"{self.where}, field {name}: {message}" if name else f"{self.where}: {message}")
 
     def text(self, name: str, required: bool = True, max_len: int = 300, default: str = "") -> str:
@@ -184,8 +189,8 @@ def _clause(raw: Any, where: str, problems: list[str]) -> ClauseRecord:
         "target": r.number("target", required=True),
         "minimum": r.number("minimum"),
         "weight": r.number("weight", required=True),
-        "incentive": r.number("incentive", default=Decimal("0")),
-        "penalty": r.number("penalty", default=Decimal("0")),
+        "incentive_pct": r.number("incentive", default=Decimal("0")),
+        "penalty_pct": r.number("penalty", default=Decimal("0")),
         "valid_min": r.number("valid_min"),
         "valid_max": r.number("valid_max"),
         "aliases": r.string_list("aliases"),
@@ -197,7 +202,8 @@ def _clause(raw: Any, where: str, problems: list[str]) -> ClauseRecord:
         "language": r.text("language", required=False, max_len=10_000),
     }
     for name, message in clause_problems(terms):
-        r.fail(name, message)
+        if name not in r.failed:
+            r.fail(name, message)
     return ClauseRecord(terms=terms, effective_from=effective_from)
 
 
@@ -249,8 +255,8 @@ def _check_versions(record: ContractRecord, where: str, problems: list[str]) -> 
         seen.add(key)
         if effective and first and effective < first:
             problems.append(f"{where}, clause {key[0]}, field effective_from: {effective} is before the contract starts ({first})")
-    if any(c.terms["weight"] is None for c in record.clauses):
-        return
+    if any(c.terms["weight"] is None or not (c.effective_from or first) for c in record.clauses):
+        return  # a weight or a clause's first month is unreadable (already reported): no sum to check
     for period in sorted({e for _, e in seen if e}):
         in_force: dict[str, ClauseRecord] = {}
         for clause in record.clauses:

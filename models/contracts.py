@@ -1,6 +1,7 @@
 """Contracts, their versioned outcome clauses, and the clause library."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -125,6 +126,10 @@ class ClauseTermsMixin:
 
     def terms(self) -> dict:
         return {name: getattr(self, name) for name in self.TERM_FIELDS}
+
+    def plain_terms(self) -> dict:
+        """The terms with enums as their plain values, as the pure scoring/ functions take them."""
+        return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in self.terms().items()}
 
 
 class OutcomeClause(ClauseTermsMixin, db.Model):

@@ -42,7 +42,7 @@ def clause_problems(terms: Mapping) -> list[tuple[str, str]]:
         problems.append(("weight", "is required"))
     elif not (Decimal("0") < weight <= WEIGHT_TOTAL):
         problems.append(("weight", f"must be more than 0 and at most 100, not {_fmt(weight)}"))
-    for name in ("incentive", "penalty"):
+    for name in ("incentive_pct", "penalty_pct"):
         value = terms.get(name)
         if value is not None and not (Decimal("0") <= value <= WEIGHT_TOTAL):
             problems.append((name, f"must be a percent from 0 to 100, not {_fmt(value)}"))

@@ -23,7 +23,6 @@ from models import (
 
 from ..audit import record_event, snapshot
 
-CLAUSE_FIELD_MAP = {"incentive": "incentive_pct", "penalty": "penalty_pct"}
 ENUM_FIELDS = {"direction": Direction, "row_direction": Direction, "aggregation": Aggregation, "curve": Curve}
 
 
@@ -62,7 +61,6 @@ def _assign(obj, values: dict) -> bool:
 def _clause_values(record: ClauseRecord) -> dict:
     values = {}
     for name, value in record.terms.items():
-        name = CLAUSE_FIELD_MAP.get(name, name)
         if name in ENUM_FIELDS and value is not None:
             value = ENUM_FIELDS[name](value)
         values[name] = value

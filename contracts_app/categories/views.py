@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("categories", __name__, url_prefix="/categories")

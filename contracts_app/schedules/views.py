@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("schedules", __name__, url_prefix="/contracts")
