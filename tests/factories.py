@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from werkzeug.security import generate_password_hash
 
 from models import (
     Aggregation,
@@ -34,6 +35,7 @@ from models import (
 )
 
 TEST_PASSWORD = "correct-horse-battery"
+TEST_PASSWORD_HASH = generate_password_hash(TEST_PASSWORD)  # hashed once: hashing is slow by design
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -50,12 +52,16 @@ class UserFactory(BaseFactory):
     email = factory.Sequence(lambda n: f"user{n}@city.test")
     name = factory.Faker("name")
     role = Role.FINANCE
-    password_hash = ""
+    password_hash = TEST_PASSWORD_HASH
     is_enabled = True
 
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):
-        obj.set_password(extracted or TEST_PASSWORD)
+        """UserFactory(password="...") signs in with that password instead of TEST_PASSWORD."""
+        if extracted:
+            obj.set_password(extracted)
+            if create:
+                db.session.flush()
 
 
 class CategoryFactory(BaseFactory):
