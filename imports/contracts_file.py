@@ -202,6 +202,7 @@ def _clause(raw: Any, where: str, problems: list[str]) -> ClauseRecord:
         "language": r.text("language", required=False, max_len=10_000),
     }
     for name, message in clause_problems(terms):
+        name = FILE_FIELD_NAMES.get(name, name)  # name the field as the file spells it
         if name not in r.failed:
             r.fail(name, message)
     return ClauseRecord(terms=terms, effective_from=effective_from)

@@ -173,11 +173,11 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
 
 
-def save_screenshot(page: Page, name: str) -> Path:
-    """A full-page PNG under test-artifacts/screenshots/ (git-ignored)."""
+def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """A PNG (by default of the whole page) under test-artifacts/screenshots/ (git-ignored)."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{_safe_name(name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -71,9 +71,12 @@ def test_dashboard_navigation_and_pages_by_role(page: Page, live_server: str, ro
     expect(page.locator("#main-nav .nav-link.active")).to_have_text("Contracts")
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(len(CONTRACTS))
+    if role == "contract_manager":
+        save_screenshot(page, "contracts-list")
     number, title, vendor = CONTRACTS[0][:3]
     page.get_by_role("link", name=number, exact=True).click()
     expect(page).to_have_url(re.compile(r"/contracts/\d+$"))
+    expect(page.locator("#main-nav .nav-link.active")).to_have_text("Contracts")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{number} · {title}")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Active")
     expect(page.get_by_test_id("clauses").locator("tbody tr")).to_have_count(6)
@@ -88,6 +91,7 @@ def test_dashboard_navigation_and_pages_by_role(page: Page, live_server: str, ro
     expect(page.locator("table tbody tr")).to_have_count(7)
     page.get_by_role("link", name=vendor, exact=True).click()
     expect(page.get_by_role("heading", name=vendor, level=1)).to_be_visible()
+    expect(page.locator("#main-nav .nav-link.active")).to_have_text("Vendors")
     expect(page.get_by_role("link", name=number, exact=True)).to_be_visible()
     if role == "contract_manager":
         save_screenshot(page, "vendor-detail")
@@ -106,6 +110,7 @@ def test_dashboard_navigation_and_pages_by_role(page: Page, live_server: str, ro
         expect(audit.get_by_role("cell", name="sign_in", exact=True).first).to_be_visible()
         expect(audit).to_contain_text(f"{email} signed in")
         save_screenshot(page, "audit-log")
+        save_screenshot(page, "audit-log-first-screen", full_page=False)
 
 
 @pytest.mark.parametrize("role", ["procurement", "contract_manager", "finance"])
@@ -135,6 +140,7 @@ def test_wrong_password_shows_error_on_sign_in_page(page: Page, live_server: str
     expect(page.get_by_role("alert")).to_have_text("That email and password do not match an active account.")
     expect(page.get_by_label("Email")).to_have_value(EMAIL_BY_ROLE["finance"])
     expect(page.get_by_label("Password")).to_have_value("")
+    expect(page.get_by_label("Password")).to_be_focused()  # the email was kept; retype the password
     expect(page.get_by_test_id("signed-in-as")).to_have_count(0)
     expect_styled(page)
     save_screenshot(page, "sign-in-wrong-password")
