@@ -65,11 +65,16 @@ def dashboard_summary(user: User) -> DashboardSummary:
                 .order_by(Contract.number)
             )
         )
-    summary.recent_uploads = list(
-        db.session.scalars(
-            select(Upload).where(Upload.status == UploadStatus.COMMITTED).order_by(Upload.uploaded_at.desc(), Upload.id.desc()).limit(5)
-        )
+    recent = (
+        select(Upload)
+        .join(Contract, Contract.id == Upload.contract_id)
+        .where(Upload.status == UploadStatus.COMMITTED)
+        .order_by(Upload.committed_at.desc(), Upload.period.desc(), Contract.number)
+        .limit(8)
     )
+    if user.role == Role.CONTRACT_MANAGER:
+        recent = recent.where(Upload.contract_id.in_([c.id for c in summary.my_contracts]))
+    summary.recent_uploads = list(db.session.scalars(recent))
     if user.role == Role.ADMIN:
         summary.recent_events = list(
             db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(8))
