@@ -14,6 +14,7 @@ from scoring.periods import period_range
 from ..admin.services import create_user
 from ..audit import record_event
 from ..contracts.importer import load_contracts
+from ..library.templates_seed import seed_clause_library
 from ..uploads.services import SheetRow, commit_rows
 from .city import (
     CONTRACTS,
@@ -73,6 +74,7 @@ def seed_demo() -> SeedReport:
     summary = load_contracts(parse_contracts_file(json.dumps(demo_contracts_file())), actor=users["admin"])
     report.contracts_changed = summary.changed
     _ensure_assignments(users["contract_manager"])
+    seed_clause_library(actor=users["admin"])
     periods = period_range(DEMO_FIRST_PERIOD, DEMO_LAST_PERIOD)
     for number, _title, _vendor, category, _value, _capacity, profile in CONTRACTS:
         contract = db.session.scalars(select(Contract).where(Contract.number == number)).one()
