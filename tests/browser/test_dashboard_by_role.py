@@ -15,7 +15,7 @@ from tests.browser.conftest import save_screenshot, sign_in
 
 EMAIL_BY_ROLE = {role: email for email, role, _name in DEMO_USERS}
 ROLES = ["admin", "procurement", "contract_manager", "finance"]
-EVERYONE_NAV = ["Dashboard", "Contracts", "Vendors"]
+EVERYONE_NAV = ["Dashboard", "Contracts", "Vendors", "Categories", "Clause library"]
 ADMIN_NAV = ["Users", "Audit log"]
 BOOTSTRAP_PRIMARY = "rgb(13, 110, 253)"
 MANAGER_CONTRACTS = sorted(c[0] for c in CONTRACTS if c[0].startswith(MANAGER_CONTRACT_PREFIX))

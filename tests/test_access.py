@@ -1,0 +1,250 @@
+"""Who may open what: one table over every route the app has, built from the URL map.
+
+The table is not written by hand: every rule in `app.url_map` is checked, with the roles its view
+declares through `role_required` (a view without `required_roles` is open to every signed-in role).
+A new route is therefore covered the moment it is registered; if it takes a URL argument this file
+does not know how to fill, the test fails and says which one to add to `URL_ARGUMENTS`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from models import Role
+from tests.factories import (
+    ClauseTemplateFactory,
+    ContractAssignmentFactory,
+    ContractFactory,
+    OutcomeClauseFactory,
+    RecommendationFactory,
+    TEST_PASSWORD,
+    UploadFactory,
+    UserFactory,
+)
+
+SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "health.healthz"}
+SIGN_IN_PATH = "/auth/sign-in"
+
+# How to fill each URL argument from the objects `world` creates. A route with an argument missing
+# here makes the test fail: add a line, don't skip the route.
+URL_ARGUMENTS = {
+    "contract_id": lambda w: w.contract.id,
+    "vendor_id": lambda w: w.contract.vendor_id,
+    "category_id": lambda w: w.contract.category_id,
+    "clause_id": lambda w: w.clause.id,
+    "template_id": lambda w: w.template.id,
+    "upload_id": lambda w: w.upload.id,
+    "recommendation_id": lambda w: w.recommendation.id,
+    "user_id": lambda w: w.users[Role.CONTRACT_MANAGER].id,
+    "period": lambda w: w.upload.period,
+    "key": lambda w: w.clause.key,  # /contracts/<contract_id>/clauses/<key>/...
+}
+
+
+@dataclass
+class World:
+    users: dict
+    contract: object
+    clause: object
+    template: object
+    upload: object
+    recommendation: object
+
+
+@pytest.fixture
+def world(session) -> World:
+    users = {role: UserFactory(role=role, email=f"{role.value}@city.test") for role in Role}
+    contract = ContractFactory()
+    ContractAssignmentFactory(user=users[Role.CONTRACT_MANAGER], contract=contract)
+    clause = OutcomeClauseFactory(contract=contract)
+    template = ClauseTemplateFactory(category=contract.category)
+    upload = UploadFactory(contract=contract)
+    recommendation = RecommendationFactory(category=contract.category)
+    session.flush()  # the password set after the factory's own flush must reach the database too
+    return World(users, contract, clause, template, upload, recommendation)
+
+
+def _routes(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint in SKIPPED_ENDPOINTS:
+            continue
+        view = app.view_functions[rule.endpoint]
+        allowed = tuple(getattr(view, "required_roles", tuple(Role)))
+        yield rule, allowed
+
+
+def _build_path(rule, world) -> tuple[str | None, str | None]:
+    """(path, None), or (None, why it can't be built)."""
+    unknown = sorted(arg for arg in rule.arguments if arg not in URL_ARGUMENTS)
+    if unknown:
+        return None, (
+            f"{rule.endpoint} ({rule.rule}) takes URL argument(s) {unknown} that test_access.py cannot fill; "
+            "add them to URL_ARGUMENTS so the route's access rules are tested"
+        )
+    values = {arg: URL_ARGUMENTS[arg](world) for arg in rule.arguments}
+    _domain, path = rule.build(values, append_unknown=False)
+    return path, None
+
+
+def _text(response) -> str:
+    html = response.get_data(as_text=True)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _signed_in_clients(app, world) -> dict:
+    clients = {}
+    for role, user in world.users.items():
+        client = app.test_client()
+        response = client.sign_in(user.email, TEST_PASSWORD)
+        assert response.status_code == 302, f"{role.value} could not sign in"
+        clients[role] = client
+    return clients
+
+
+def _is_sign_in_redirect(response, expected_next: str | None = None) -> bool:
+    if response.status_code != 302:
+        return False
+    location = urlsplit(response.headers["Location"])
+    if location.path != SIGN_IN_PATH:
+        return False
+    if expected_next is None:
+        return True
+    return parse_qs(location.query).get("next") == [expected_next]
+
+
+def test_every_route_lets_in_exactly_the_roles_it_names(app, client, world):
+    clients = _signed_in_clients(app, world)
+    problems: list[str] = []
+    checked: set[str] = set()
+
+    for rule, allowed in _routes(app):
+        if "GET" not in rule.methods:
+            continue  # POST-only routes: see test_post_routes_*
+        path, why_not = _build_path(rule, world)
+        if path is None:
+            problems.append(why_not)
+            continue
+        checked.add(rule.endpoint)
+
+        anonymous = client.get(path)
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            if anonymous.status_code != 200:
+                problems.append(f"anonymous GET {path}: public page answered {anonymous.status_code}, expected 200")
+        elif not _is_sign_in_redirect(anonymous, expected_next=path):
+            problems.append(
+                f"anonymous GET {path}: got {anonymous.status_code} {anonymous.headers.get('Location')}, "
+                f"expected 302 to {SIGN_IN_PATH}?next={path}"
+            )
+
+        if rule.endpoint == "auth.sign_in":
+            continue  # signed-in users are sent on to the dashboard; see test_auth.py
+
+        needed = " or ".join(role.label for role in allowed)
+        for role, role_client in clients.items():
+            response = role_client.get(path)
+            if role in allowed:
+                if response.status_code != 200:
+                    problems.append(f"{role.value} GET {path}: got {response.status_code}, expected 200")
+            elif response.status_code != 403:
+                problems.append(f"{role.value} GET {path}: got {response.status_code}, expected 403")
+            elif f"This page needs the {needed} role" not in _text(response):
+                problems.append(f"{role.value} GET {path}: the 403 page does not name the {needed} role")
+
+    # The table really was built from the app: the routes that exist today are all in it.
+    expected = {
+        "auth.sign_in", "health.healthz", "dashboard.index", "vendors.index", "vendors.detail",
+        "contracts.index", "contracts.detail", "admin.users", "admin.new_user", "admin.audit",
+    }
+    assert expected <= checked, f"routes missing from the access table: {sorted(expected - checked)}"
+    assert not problems, "access problems:\n" + "\n".join(problems)
+
+
+def test_admin_pages_are_admin_only_and_other_pages_open_to_all_roles(app):
+    """The declared roles themselves, so loosening a guard by accident is noticed."""
+    roles = {rule.endpoint: set(allowed) for rule, allowed in _routes(app)}
+    for endpoint in ("admin.users", "admin.new_user", "admin.audit"):
+        assert roles[endpoint] == {Role.ADMIN}, endpoint
+    for endpoint in ("dashboard.index", "vendors.index", "vendors.detail", "contracts.index", "contracts.detail"):
+        assert roles[endpoint] == set(Role), endpoint
+
+
+def test_post_routes_need_sign_in_a_csrf_token_and_the_right_role(app, client, world):
+    """Every route that accepts POST: refused without CSRF token, sign-in, or the role it names."""
+    clients = _signed_in_clients(app, world)
+    tokens = {role: c.csrf_token("/") for role, c in clients.items()}
+    anonymous_token = client.csrf_token(SIGN_IN_PATH)
+    problems: list[str] = []
+    post_rules = [(rule, allowed) for rule, allowed in _routes(app) if "POST" in rule.methods]
+    assert any(rule.endpoint == "auth.sign_out" for rule, _ in post_rules)
+
+    for rule, allowed in post_rules:
+        path, why_not = _build_path(rule, world)
+        if path is None:
+            problems.append(why_not)
+            continue
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue  # sign-in itself: see test_auth.py
+
+        without_token = clients[allowed[0]].post(path, data={})
+        if without_token.status_code != 400:
+            problems.append(f"{allowed[0].value} POST {path} without CSRF token: got {without_token.status_code}")
+
+        anonymous = client.post(path, data={"csrf_token": anonymous_token})
+        if not _is_sign_in_redirect(anonymous):
+            problems.append(f"anonymous POST {path}: got {anonymous.status_code}, expected 302 to sign-in")
+
+        for role, role_client in clients.items():
+            if role in allowed:
+                continue
+            response = role_client.post(path, data={"csrf_token": tokens[role]})
+            if response.status_code != 403:
+                problems.append(f"{role.value} POST {path}: got {response.status_code}, expected 403")
+
+        if "GET" not in rule.methods:
+            # POST-only (e.g. sign-out): the right role gets a real answer, not an error, and a
+            # GET does not perform the action.
+            # A client of its own, as the action (sign-out) may end the session the others share.
+            role = allowed[0]
+            own = app.test_client()
+            own.sign_in(world.users[role].email, TEST_PASSWORD)
+            if own.get(path).status_code != 405:
+                problems.append(f"GET {path} on a POST-only route did not answer 405")
+            response = own.post(path, data={"csrf_token": own.csrf_token("/")})
+            refused = (
+                response.status_code == 403
+                or response.status_code >= 500
+                or _is_sign_in_redirect(response, expected_next=path)
+            )
+            if refused or (response.status_code == 400 and "security token" in _text(response)):
+                problems.append(f"{role.value} POST {path} with a valid token: got {response.status_code}")
+
+    assert not problems, "POST access problems:\n" + "\n".join(problems)
+
+
+def test_sign_out_is_post_only_and_ends_the_session(app, world):
+    client = app.test_client()
+    client.sign_in(world.users[Role.FINANCE].email, TEST_PASSWORD)
+
+    assert client.get("/auth/sign-out").status_code == 405
+    assert client.get("/").status_code == 200, "a GET to the sign-out address must not sign the user out"
+
+    response = client.post("/auth/sign-out", data={"csrf_token": client.csrf_token("/")})
+    assert _is_sign_in_redirect(response)
+    assert "You are signed out." in _text(client.get(SIGN_IN_PATH))
+    assert _is_sign_in_redirect(client.get("/contracts/"), expected_next="/contracts/")
+
+
+def test_every_unknown_url_argument_is_reported_not_skipped(app, world):
+    """The guard itself: a route with an argument the table can't fill is a failure, not a pass."""
+    from werkzeug.routing import Map, Rule
+
+    rule = Rule("/widgets/<int:widget_id>", endpoint="widgets.detail")
+    Map([rule])
+    path, why_not = _build_path(rule, world)
+    assert path is None
+    assert "widget_id" in why_not and "URL_ARGUMENTS" in why_not
