@@ -60,10 +60,12 @@ def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .library.views import bp as library_bp
     from .schedules.views import bp as schedules_bp
+    from .uploads.views import bp as uploads_bp
     from .vendors.views import bp as vendors_bp
 
     for blueprint in (
-        auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, library_bp, admin_bp, health_bp,
+        auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
+        admin_bp, health_bp,
     ):
         app.register_blueprint(blueprint)
 

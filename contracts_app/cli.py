@@ -1,6 +1,7 @@
 """The command line of SPEC §6: exit 0 on success, 1 when input is refused, 2 on usage errors."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -9,13 +10,17 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from imports.contracts_file import ContractsFileError, parse_contracts_file
-from models import Role, db
+from .contracts.contracts_file import ContractsFileError, parse_contracts_file
+from sqlalchemy import select
+
+from models import Contract, Role, db
 
 from .admin.services import UserInputError, create_user
 from .contracts.importer import load_contracts
 from .demo.city import DEMO_PASSWORD, DEMO_USERS
 from .demo.seed import seed_demo
+from .uploads.cli_report import as_json, as_text
+from .uploads.sheets import UploadRefused, import_path
 
 
 def refuse(message: str) -> None:
@@ -91,6 +96,84 @@ def import_contracts_command(file: Path) -> None:
         click.echo(line)
 
 
+def _contract_by_number(number: str):
+    contract = db.session.scalars(select(Contract).where(Contract.number == number)).first()
+    if contract is None:
+        refuse(f"No contract numbered {number}.")
+    return contract
+
+
+@click.command("import-sheet")
+@click.argument("contract_number")
+@click.argument("period")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Store the sheet when the check finds no errors.")
+@click.option("--replace", is_flag=True, help="Replace the month's committed data (needs --reason).")
+@click.option("--reason", default="", help="Why the month's data is replaced.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@with_appcontext
+def import_sheet_command(contract_number: str, period: str, file: Path, commit: bool, replace: bool, reason: str,
+                         output: str) -> None:
+    """Check a monthly sheet and print the report; with --commit store it."""
+    if replace and not reason.strip():
+        raise click.UsageError("--replace needs --reason TEXT saying why the month's data is replaced.")
+    if reason and not replace:
+        raise click.UsageError("--reason goes with --replace.")
+    contract = _contract_by_number(contract_number)
+    try:
+        result = import_path(contract, period, file, None, commit=commit, reason=reason if replace else None)
+    except UploadRefused as exc:
+        refuse(f"Refused: {exc} Nothing was stored.")
+    db.session.commit()
+    click.echo(as_json(contract_number, period, result) if output == "json" else as_text(contract_number, period, result))
+    if result.report and result.report.get("error_count"):
+        click.echo(f"{file.name} has errors; nothing was stored.", err=True)
+        sys.exit(1)
+
+
+SHEET_NAME_RE = re.compile(r"^(?P<number>.+)_(?P<period>\d{4}-\d{2})\.(xlsx|csv)$", re.IGNORECASE)
+
+
+@click.command("import-sheets")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Store every sheet whose check finds no errors.")
+@with_appcontext
+def import_sheets_command(folder: Path, commit: bool) -> None:
+    """Bulk mode: check (and with --commit store) every CONTRACT_PERIOD.xlsx or .csv in FOLDER."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and SHEET_NAME_RE.match(p.name))
+    if not files:
+        refuse(f"No sheets named CONTRACT-NUMBER_YYYY-MM.xlsx (or .csv) in {folder}.")
+    refused: list[str] = []
+    counts = {"committed": 0, "already imported": 0, "checked": 0, "refused": 0}
+    with click.progressbar(files, label="Importing sheets", file=sys.stderr,
+                           item_show_func=lambda p: p.name if p else "") as bar:
+        for path in bar:
+            match = SHEET_NAME_RE.match(path.name)
+            contract = db.session.scalars(select(Contract).where(Contract.number == match["number"])).first()
+            if contract is None:
+                refused.append(f"{path.name}: no contract numbered {match['number']}")
+                continue
+            try:
+                result = import_path(contract, match["period"], path, None, commit=commit)
+            except UploadRefused as exc:
+                db.session.rollback()
+                refused.append(str(exc))
+                continue
+            if result.report and result.report.get("error_count"):
+                db.session.rollback()
+                refused.append(f"{path.name}: {result.report['error_count']} errors (run import-sheet on it for the report)")
+                continue
+            db.session.commit()
+            key = "already imported" if result.already_imported else "committed" if result.committed else "checked"
+            counts[key] += 1
+    counts["refused"] = len(refused)
+    click.echo(", ".join(f"{n} {label}" for label, n in counts.items()) + f" of {len(files)} sheets.")
+    if refused:
+        click.echo("Refused:\n" + "\n".join(f"  - {r}" for r in refused), err=True)
+        sys.exit(1)
+
+
 def register_cli(app: Flask) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command, import_contracts_command):
+    for command in (init_db_command, seed_demo_command, create_user_command, import_contracts_command,
+                    import_sheet_command, import_sheets_command):
         app.cli.add_command(command)

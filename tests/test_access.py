@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
 
 from models import Role
@@ -46,6 +48,12 @@ URL_ARGUMENTS = {
 }
 
 
+# Routes that need a query string to answer 200 to the right role.
+QUERY_STRINGS = {
+    "uploads.template": "?period=2026-01",
+}
+
+
 @dataclass
 class World:
     users: dict
@@ -57,13 +65,18 @@ class World:
 
 
 @pytest.fixture
-def world(session) -> World:
+def world(app, session) -> World:
     users = {role: UserFactory(role=role, email=f"{role.value}@city.test") for role in Role}
     contract = ContractFactory()
     ContractAssignmentFactory(user=users[Role.CONTRACT_MANAGER], contract=contract)
     clause = OutcomeClauseFactory(contract=contract)
     template = ClauseTemplateFactory(category=contract.category)
-    upload = UploadFactory(contract=contract)
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["work_order_id"])
+    workbook.save(folder / "access-test.xlsx")
+    upload = UploadFactory(contract=contract, stored_name="access-test.xlsx", report={"kind": "xlsx", "header_row": 1})
     recommendation = RecommendationFactory(category=contract.category)
     session.flush()  # the password set after the factory's own flush must reach the database too
     return World(users, contract, clause, template, upload, recommendation)
@@ -88,7 +101,7 @@ def _build_path(rule, world) -> tuple[str | None, str | None]:
         )
     values = {arg: URL_ARGUMENTS[arg](world) for arg in rule.arguments}
     _domain, path = rule.build(values, append_unknown=False)
-    return path, None
+    return path + QUERY_STRINGS.get(rule.endpoint, ""), None
 
 
 def _text(response) -> str:

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length
 
 from models import Role
@@ -17,3 +18,10 @@ class NewUserForm(FlaskForm):
         description=f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person directly.",
     )
     submit = SubmitField("Create user")
+
+
+class AssignmentsForm(FlaskForm):
+    contract_ids = SelectMultipleField("Contracts", coerce=int, option_widget=CheckboxInput(),
+                                       widget=ListWidget(prefix_label=False),
+                                       description="The contracts this contract manager uploads monthly sheets for.")
+    submit = SubmitField("Save assignments")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
-from models import AuditEvent, Role, User, db
+from models import AuditEvent, Contract, ContractAssignment, Role, User, db
 
 from ..audit import record_event, snapshot
 
@@ -50,3 +50,32 @@ def audit_page(page: int, per_page: int = 50, action: str | None = None):
 
 def audit_actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def set_assignments(manager: User, contract_ids: set[int], actor: User) -> tuple[list[str], list[str]]:
+    """Makes `contract_ids` exactly the contracts this contract manager uploads for; returns (added, removed)."""
+    if manager.role != Role.CONTRACT_MANAGER:
+        raise UserInputError("contract_ids: only contract managers are assigned to contracts")
+    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))}
+    current = {a.contract_id: a for a in manager.assignments}
+    added, removed = [], []
+    for contract_id in sorted(set(contracts) - set(current)):
+        assignment = ContractAssignment(user=manager, contract=contracts[contract_id])
+        db.session.add(assignment)
+        db.session.flush()
+        added.append(contracts[contract_id].number)
+        record_event("contract_assigned", assignment, after={"user": manager.email, "contract": contracts[contract_id].number},
+                     actor=actor, summary=f"{manager.email} manages {contracts[contract_id].number}")
+    for contract_id in sorted(set(current) - set(contracts)):
+        assignment = current[contract_id]
+        number = assignment.contract.number
+        record_event("contract_unassigned", assignment, before={"user": manager.email, "contract": number},
+                     actor=actor, summary=f"{manager.email} no longer manages {number}")
+        manager.assignments.remove(assignment)
+        removed.append(number)
+    db.session.flush()
+    return added, removed
+
+
+def all_contracts() -> list[Contract]:
+    return list(db.session.scalars(select(Contract).order_by(Contract.number)))

@@ -1,11 +1,19 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from models import Role, db
+from models import Role, User, db
 
 from ..security import role_required
-from .forms import NewUserForm
-from .services import UserInputError, audit_actions, audit_page, create_user, list_users
+from .forms import AssignmentsForm, NewUserForm
+from .services import (
+    UserInputError,
+    all_contracts,
+    audit_actions,
+    audit_page,
+    create_user,
+    list_users,
+    set_assignments,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,3 +50,25 @@ def audit():
     return render_template(
         "admin/audit.html", pagination=audit_page(page, action=action), actions=audit_actions(), action=action
     )
+
+
+@bp.route("/users/<int:user_id>/assignments", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def assignments(user_id: int):
+    manager = db.session.get(User, user_id)
+    if manager is None or manager.role != Role.CONTRACT_MANAGER:
+        abort(404)
+    form = AssignmentsForm()
+    form.contract_ids.choices = [(c.id, f"{c.number} · {c.title} · {c.vendor.name}") for c in all_contracts()]
+    if request.method == "GET":
+        form.contract_ids.data = [a.contract_id for a in manager.assignments]
+    if form.validate_on_submit():
+        added, removed = set_assignments(manager, set(form.contract_ids.data or []), current_user._get_current_object())
+        db.session.commit()
+        if added or removed:
+            parts = [f"assigned {', '.join(added)}" if added else "", f"unassigned {', '.join(removed)}" if removed else ""]
+            flash(f"{manager.email}: " + "; ".join(p for p in parts if p) + ".", "success")
+        else:
+            flash("Nothing changed.", "info")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/assignments.html", form=form, manager=manager)

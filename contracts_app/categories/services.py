@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from imports.contracts_file import SLUG_RE
+from ..contracts.contracts_file import SLUG_RE
 from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, db
 
 from ..audit import record_event, snapshot

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from imports.contracts_file import ClauseRecord, ContractRecord, ContractsFileError, ContractsFile
+from .contracts_file import ClauseRecord, ContractRecord, ContractsFileError, ContractsFile
 from models import (
     Aggregation,
     Contract,

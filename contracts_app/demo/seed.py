@@ -1,21 +1,23 @@
 """`seed-demo`: the demo city, loaded through the same services as real data, idempotently."""
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
-from imports.contracts_file import parse_contracts_file
 from models import Contract, ContractAssignment, User, db
 from scoring.periods import period_range
 
 from ..admin.services import create_user
 from ..audit import record_event
+from ..contracts.contracts_file import parse_contracts_file
 from ..contracts.importer import load_contracts
 from ..library.templates_seed import seed_clause_library
-from ..uploads.services import SheetRow, commit_rows
+from ..uploads.services import find_committed
+from ..uploads.sheets import import_path
 from .city import (
     CONTRACTS,
     DEMO_FIRST_PERIOD,
@@ -26,6 +28,7 @@ from .city import (
     demo_contracts_file,
 )
 from .rows import demo_rows
+from .sheets import write_demo_sheet
 
 
 @dataclass
@@ -58,13 +61,26 @@ def _ensure_assignments(manager: User) -> None:
                          summary=f"{manager.email} manages {contract.number}")
 
 
-def _sheet_rows(number: str, category: str, profile: str, period: str, index: int, months: int) -> tuple[list[SheetRow], str]:
-    rows = [
-        SheetRow(row_number=i + 2, row_key=key, work_date=day, values=values, context=context)
-        for i, (key, day, values, context) in enumerate(demo_rows(number, category, profile, period, index, months))
-    ]
-    canonical = json.dumps([[r.row_key, r.work_date.isoformat(), r.values, r.context] for r in rows], sort_keys=True)
-    return rows, hashlib.sha256(canonical.encode()).hexdigest()
+class DemoSheetRefused(RuntimeError):
+    """A generated demo sheet failed its own check: a bug in the demo, never user input."""
+
+
+def _load_sheets(users: dict[str, User], report: SeedReport) -> None:
+    """Writes each month's sheet as .xlsx and loads it through the same check and commit as an upload."""
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "demo-sheets"
+    periods = period_range(DEMO_FIRST_PERIOD, DEMO_LAST_PERIOD)
+    for number, _title, _vendor, category, _value, _capacity, profile in CONTRACTS:
+        contract = db.session.scalars(select(Contract).where(Contract.number == number)).one()
+        for index, period in enumerate(periods):
+            if find_committed(contract, period) is not None:
+                continue
+            rows = demo_rows(number, category, profile, period, index, len(periods))
+            path = write_demo_sheet(folder / f"{number}_{period}.xlsx", contract, rows)
+            result = import_path(contract, period, path, users["contract_manager"], commit=True)
+            if result.committed is None:
+                raise DemoSheetRefused(f"{path.name}: {result.report.get('errors', [])[:3]}")
+            report.uploads_committed += 1
+            report.rows_committed += result.committed.row_count
 
 
 def seed_demo() -> SeedReport:
@@ -75,14 +91,5 @@ def seed_demo() -> SeedReport:
     report.contracts_changed = summary.changed
     _ensure_assignments(users["contract_manager"])
     seed_clause_library(actor=users["admin"])
-    periods = period_range(DEMO_FIRST_PERIOD, DEMO_LAST_PERIOD)
-    for number, _title, _vendor, category, _value, _capacity, profile in CONTRACTS:
-        contract = db.session.scalars(select(Contract).where(Contract.number == number)).one()
-        for index, period in enumerate(periods):
-            rows, sha256 = _sheet_rows(number, category, profile, period, index, len(periods))
-            outcome = commit_rows(contract, period, rows, filename=f"{number}_{period}.xlsx", sha256=sha256,
-                                  actor=users["contract_manager"])
-            if not outcome.already_imported:
-                report.uploads_committed += 1
-                report.rows_committed += len(rows)
+    _load_sheets(users, report)
     return report

@@ -2,30 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import insert, select
 
+from imports.check import SheetRow
 from models import Contract, Observation, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
 
-
-@dataclass(frozen=True)
-class SheetRow:
-    """One checked data row: its Excel row number, key, work date, clause values and context."""
-
-    row_number: int
-    row_key: str
-    work_date: date | None
-    values: dict
-    context: dict
+__all__ = ["CommitOutcome", "SheetRow", "commit_rows", "find_committed"]
 
 
 @dataclass(frozen=True)
 class CommitOutcome:
     upload: Upload
     already_imported: bool
+    replaced: Upload | None = None
+
+
+class SupersedeNeedsReason(ValueError):
+    """The period already has committed data and no reason was given to replace it."""
 
 
 def find_committed(contract: Contract, period: str) -> Upload | None:
@@ -34,6 +30,28 @@ def find_committed(contract: Contract, period: str) -> Upload | None:
             Upload.contract_id == contract.id, Upload.period == period, Upload.status == UploadStatus.COMMITTED
         )
     ).first()
+
+
+def _insert_observations(upload: Upload, rows: list[SheetRow]) -> None:
+    if not rows:
+        return
+    contract_id, period, upload_id = upload.contract_id, upload.period, upload.id
+    db.session.execute(
+        insert(Observation),
+        [
+            {
+                "upload_id": upload_id,
+                "contract_id": contract_id,
+                "period": period,
+                "row_number": row.row_number,
+                "row_key": row.row_key,
+                "work_date": row.work_date,
+                "values": row.values,
+                "context": row.context,
+            }
+            for row in rows
+        ],
+    )
 
 
 def commit_rows(
@@ -45,54 +63,47 @@ def commit_rows(
     sha256: str,
     actor: User | None = None,
     report: dict | None = None,
+    staged: Upload | None = None,
+    supersede_reason: str | None = None,
 ) -> CommitOutcome:
-    """Stores one period's rows as a committed upload, in the caller's transaction.
+    """Stores one period's checked rows as its committed upload, in the caller's transaction.
 
-    The same file (sha256) already committed for this contract and period changes nothing.
+    The same file (sha256) already committed for this contract and period changes nothing. Other data
+    already committed for the period is replaced only with a reason; the old upload stays readable.
     """
     existing = find_committed(contract, period)
     if existing is not None and existing.sha256 == sha256:
         return CommitOutcome(existing, already_imported=True)
+    if existing is not None and not (supersede_reason or "").strip():
+        raise SupersedeNeedsReason(
+            f"{contract.number} already has committed data for {period} ({existing.filename}); "
+            "replacing it needs a reason"
+        )
+    upload = staged or Upload(contract_id=contract.id, period=period, filename=filename, sha256=sha256)
+    if staged is None:
+        db.session.add(upload)
+    upload.report = report or upload.report or {}
+    upload.row_count = len(rows)
+    upload.uploaded_by_id = upload.uploaded_by_id or (actor.id if actor else None)
     if existing is not None:
-        raise ValueError(
-            f"{contract.number} already has committed data for {period} "
-            f"({existing.filename}); replace it with an explicit supersede"
-        )
-    upload = Upload(
-        contract_id=contract.id,
-        period=period,
-        filename=filename,
-        sha256=sha256,
-        status=UploadStatus.COMMITTED,
-        row_count=len(rows),
-        report=report or {},
-        uploaded_by_id=actor.id if actor else None,
-        committed_at=utcnow(),
-    )
-    db.session.add(upload)
-    db.session.flush()
-    if rows:
-        db.session.execute(
-            insert(Observation),
-            [
-                {
-                    "upload_id": upload.id,
-                    "contract_id": contract.id,
-                    "period": period,
-                    "row_number": row.row_number,
-                    "row_key": row.row_key,
-                    "work_date": row.work_date,
-                    "values": row.values,
-                    "context": row.context,
-                }
-                for row in rows
-            ],
-        )
+        before = snapshot(existing, exclude=("report",))
+        existing.status = UploadStatus.SUPERSEDED
+        existing.supersede_reason = supersede_reason.strip()
+        db.session.flush()  # the old one leaves 'committed' before the new one enters it
+        upload.status = UploadStatus.COMMITTED
+        upload.committed_at = utcnow()
+        db.session.flush()
+        existing.superseded_by_id = upload.id
+        record_event("upload_superseded", existing, before=before, after=snapshot(existing, exclude=("report",)),
+                     actor=actor, summary=f"{contract.number} {period}: {existing.filename} replaced by {filename}: "
+                                          f"{supersede_reason.strip()}")
+    else:
+        upload.status = UploadStatus.COMMITTED
+        upload.committed_at = utcnow()
+        db.session.flush()
+    _insert_observations(upload, rows)
     record_event(
-        "upload_committed",
-        upload,
-        after=snapshot(upload, exclude=("report",)),
-        actor=actor,
+        "upload_committed", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
         summary=f"{contract.number} {period}: {len(rows)} rows from {filename}",
     )
-    return CommitOutcome(upload, already_imported=False)
+    return CommitOutcome(upload, already_imported=False, replaced=existing)

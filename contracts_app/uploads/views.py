@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import date
+
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Contract, Role, Upload, db
+from scoring.periods import is_period, period_of, period_range
+
+from ..contracts.forms import ConfirmForm
+from ..security import role_required
+from .access import require_assignment
+from .forms import CommitForm, UploadForm
+from .services import find_committed
+from .sheets import (
+    UploadRefused,
+    commit_staged,
+    discard_staged,
+    limits_from_config,
+    marked_up_bytes,
+    stage_upload,
+    template_bytes,
+)
+
+bp = Blueprint("uploads", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _contract(contract_id: int) -> Contract:
+    contract = db.session.get(Contract, contract_id)
+    if contract is None:
+        abort(404)
+    return contract
+
+
+def _upload(upload_id: int) -> Upload:
+    upload = db.session.get(Upload, upload_id)
+    if upload is None:
+        abort(404)
+    return upload
+
+
+def _period_choices(contract: Contract) -> list[tuple[str, str]]:
+    last = min(contract.end_date, date.today())
+    periods = period_range(contract.start_date.strftime("%Y-%m"), period_of(last)) if last >= contract.start_date else []
+    return [(p, p) for p in reversed(periods)]
+
+
+@bp.route("/contracts/<int:contract_id>/sheets", methods=["GET", "POST"])
+@role_required(Role.CONTRACT_MANAGER)
+def contract_sheets(contract_id: int):
+    contract = _contract(contract_id)
+    user = current_user._get_current_object()
+    require_assignment(user, contract)
+    form = UploadForm()
+    form.period.choices = _period_choices(contract)
+    if form.validate_on_submit():
+        try:
+            outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
+                                   user, limits_from_config())
+        except UploadRefused as exc:
+            db.session.rollback()
+            form.sheet.errors = list(form.sheet.errors) + [str(exc)]
+        else:
+            db.session.commit()
+            if outcome.already_imported is not None:
+                done = outcome.already_imported
+                flash(f"Already imported: this exact file was committed for {done.period} on "
+                      f"{done.committed_at:%Y-%m-%d}. Nothing changed.", "info")
+                return redirect(url_for("uploads.contract_sheets", contract_id=contract.id))
+            return redirect(url_for("uploads.show", upload_id=outcome.upload.id))
+    uploads = list(db.session.scalars(
+        select(Upload).where(Upload.contract_id == contract.id).order_by(Upload.period.desc(), Upload.id.desc())))
+    template_period = request.args.get("period") or (form.period.choices[0][0] if form.period.choices else None)
+    return render_template("uploads/contract_sheets.html", contract=contract, form=form, uploads=uploads,
+                           template_period=template_period)
+
+
+@bp.route("/contracts/<int:contract_id>/sheets/template.xlsx")
+@role_required(Role.CONTRACT_MANAGER)
+def template(contract_id: int):
+    contract = _contract(contract_id)
+    require_assignment(current_user._get_current_object(), contract)
+    period = request.args.get("period", "")
+    if not is_period(period) or not contract.covers(period):
+        abort(400, description=f"Choose a month inside {contract.number}'s term, written YYYY-MM.")
+    return send_file(BytesIO(template_bytes(contract, period)), mimetype=XLSX, as_attachment=True,
+                     download_name=f"{contract.number}_{period}_template.xlsx")
+
+
+@bp.route("/uploads/<int:upload_id>")
+@role_required(Role.CONTRACT_MANAGER)
+def show(upload_id: int):
+    upload = _upload(upload_id)
+    require_assignment(current_user._get_current_object(), upload.contract)
+    committed = find_committed(upload.contract, upload.period)
+    replacing = committed if committed is not None and committed.id != upload.id else None
+    return render_template("uploads/show.html", upload=upload, report=upload.report, replacing=replacing,
+                           commit_form=CommitForm(), action_form=ConfirmForm())
+
+
+@bp.route("/uploads/<int:upload_id>/commit", methods=["POST"])
+@role_required(Role.CONTRACT_MANAGER)
+def commit(upload_id: int):
+    upload = _upload(upload_id)
+    require_assignment(current_user._get_current_object(), upload.contract)
+    form = CommitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outcome = commit_staged(upload, current_user._get_current_object(), form.reason.data)
+    except UploadRefused as exc:
+        db.session.commit()  # keeps the refreshed report; a refusal happens before any row is written
+        flash(f"Not committed: {exc}", "danger")
+        return redirect(url_for("uploads.show", upload_id=upload.id))
+    db.session.commit()
+    if outcome.already_imported:
+        flash("Already imported: this exact file is the month's committed data. Nothing changed.", "info")
+    elif outcome.replaced is not None:
+        flash(f"Committed {upload.row_count} rows for {upload.period}, replacing {outcome.replaced.filename} "
+              "(kept, readable, marked superseded).", "success")
+    else:
+        flash(f"Committed {upload.row_count} rows for {upload.period}.", "success")
+    return redirect(url_for("uploads.show", upload_id=outcome.upload.id))
+
+
+@bp.route("/uploads/<int:upload_id>/discard", methods=["POST"])
+@role_required(Role.CONTRACT_MANAGER)
+def discard(upload_id: int):
+    upload = _upload(upload_id)
+    require_assignment(current_user._get_current_object(), upload.contract)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        discard_staged(upload, current_user._get_current_object())
+    except UploadRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("uploads.show", upload_id=upload.id))
+    db.session.commit()
+    flash(f"{upload.filename} discarded; nothing was stored.", "info")
+    return redirect(url_for("uploads.contract_sheets", contract_id=upload.contract_id))
+
+
+@bp.route("/uploads/<int:upload_id>/marked.xlsx")
+@role_required(Role.CONTRACT_MANAGER)
+def marked(upload_id: int):
+    upload = _upload(upload_id)
+    require_assignment(current_user._get_current_object(), upload.contract)
+    try:
+        data = marked_up_bytes(upload)
+    except UploadRefused as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("uploads.show", upload_id=upload.id))
+    stem = upload.filename.rsplit(".", 1)[0]
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"{stem}_checked.xlsx")

@@ -1,0 +1,566 @@
+"""Reads an upload's data sheet (the first worksheet of an .xlsx, or a .csv) into raw rows (SPEC §5).
+
+Finds the header under titles, repeats merged values, drops blank and note rows, keeps cell values as
+stored (the check converts them column at a time) and reports formulas saved without a result.
+"""
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import re
+import sys
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from xml.sax.saxutils import unescape
+
+import numpy as np
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, iterparse
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
+
+from .limits import SheetLimits, SheetRefused, column_letters, column_number, megabytes, sheet_parts
+
+HEADER_SEARCH_ROWS = 20
+XML_CHUNK = 4 * 1024 * 1024
+REF_WINDOW = 12  # bytes read from each suspect cell reference: 3 letters, 7 digits, the closing quote
+SEGMENT_PAD = b" " * 32  # lets the byte tests look a few bytes past the last cell
+CSV_DELIMITERS = (",", ";")
+CSV_SNIFF_CHARS = 64 * 1024
+DAMAGED = "The workbook is damaged and cannot be read; open it in Excel, save it again and upload the new file."
+
+TRAILING_UNIT_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+NOT_WORD_RE = re.compile(r"[\W_]+")
+# Worksheet XML, scanned as bytes (the parsed path below handles anything unusual).
+ROOT_RE = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+CELL_WITHOUT_REF_RE = re.compile(rb"<c(?: (?!r=)|/?>)")
+REF_AT_RE = re.compile(rb'r="([A-Za-z]*)([0-9]*)"')
+FORMULA_OR_ERROR_RE = re.compile(rb'<f[\s>/]|\st="e"')
+FORMULA_TAG_RE = re.compile(rb"<f[\s>/]")
+CELL_TYPE_RE = re.compile(rb'\st="([a-zA-Z]*)"')
+VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.DOTALL)
+CELL_REF_RE = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
+
+
+def normalise_header(text) -> str:
+    """The spelling headers are matched on: ' PCI (0-100) ' -> 'pci', 'Work Order ID' -> 'work_order_id'."""
+    text = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf").strip().lower()
+    without_unit = TRAILING_UNIT_RE.sub("", text)
+    if NOT_WORD_RE.sub("", without_unit):  # "(blank)" alone is a name, not a unit
+        text = without_unit
+    return NOT_WORD_RE.sub("_", text).strip("_")
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """One labelled column: 0-based index in the sheet, header as written, column key (None: unknown)."""
+
+    index: int
+    header: str
+    key: str | None
+
+
+@dataclass
+class RawSheet:
+    """The data sheet's rows, by Excel row number, with cell values as stored (None for empty)."""
+
+    sheet_name: str
+    header_row: int  # Excel row number (1-based) of the header
+    columns: list[ColumnMatch]  # one per non-empty header cell
+    rows: list[tuple[int, list]]  # (Excel row number, cells by column index) below the header, blank rows dropped
+    formula_without_value: set[tuple[int, int]] = field(default_factory=set)  # (Excel row, column index)
+    notes: list[tuple[int, str]] = field(default_factory=list)  # note rows dropped below the data
+
+
+@dataclass
+class _CellFindings:
+    """What only the worksheet XML tells: formulas saved without a result, and error values (#N/A ...)."""
+
+    formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    error_values: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required: Iterable[str],
+               limits: SheetLimits) -> RawSheet:
+    """The data sheet as raw rows; SheetRefused (message for the user) when it cannot be read.
+
+    `known_columns` maps header spellings (aliases included) to column keys; the header row is the row
+    among the first 20 matching the most of them, and it must hold every `required` key.
+    """
+    path = Path(path)
+    known: dict[str, str] = {}
+    for spelling, key in known_columns.items():
+        known.setdefault(normalise_header(spelling), key)
+    required = list(dict.fromkeys(required))
+    file_type = kind.lower().lstrip(".")
+    if file_type not in ("xlsx", "csv"):
+        raise SheetRefused(f"'{kind}' files cannot be read; accepted file types: .xlsx and .csv.")
+    with _collector_paused():
+        if file_type == "xlsx":
+            name, grid, merges, findings = _read_workbook(path, limits)
+        else:
+            name, grid, merges, findings = path.stem, _read_csv(path, known, required, limits), [], _CellFindings()
+        return _raw_sheet(name, grid, merges, findings, known, required)
+
+
+@contextmanager
+def _collector_paused():
+    """Pauses Python's cycle collector while a sheet's million cells are created: none of them form
+    cycles, yet each full collection would walk them all (it took a third of the reader's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# --- from grid to rows --------------------------------------------------------------------------
+
+def _raw_sheet(name: str, grid: list[list], merges: list, findings: _CellFindings, known: Mapping[str, str],
+               required: list[str]) -> RawSheet:
+    for (row, column), text in findings.error_values.items():
+        if row <= len(grid) and column < len(grid[row - 1]):
+            grid[row - 1][column] = text
+    header_index, columns = _find_header(name, grid, known, required)
+    data_end, notes = _trailing_notes(grid, header_index, columns)
+    _spread_merges(name, grid, merges, header_index + 1, data_end)
+    rows = _numbered_rows(grid, header_index + 1, data_end)
+    return RawSheet(sheet_name=name, header_row=header_index + 1, columns=columns, rows=rows,
+                    formula_without_value=findings.formula_without_value, notes=notes)
+
+
+def _numbered_rows(grid: list[list], first: int, end: int) -> list[tuple[int, list]]:
+    """(Excel row number, cells with None for empty) for grid[first:end], blank rows left out.
+
+    Only rows holding an empty cell are rebuilt; the test for one runs in C, so full rows cost little.
+    """
+    body = grid[first:end]
+    for position in [position for position, cells in enumerate(body) if "" in cells or not cells]:
+        cells = body[position]
+        body[position] = [None if value == "" else value for value in cells] if cells.count("") < len(cells) else None
+    return [(number, cells) for number, cells in zip(range(first + 1, end + 1), body) if cells is not None]
+
+
+def _header_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _header_matches(cells: list, known: Mapping[str, str]) -> list[ColumnMatch]:
+    matches = []
+    for index, value in enumerate(cells):
+        if value is None or value == "":
+            continue
+        header = _header_text(value)
+        if header.strip():
+            matches.append(ColumnMatch(index=index, header=header, key=known.get(normalise_header(header))))
+    return matches
+
+
+def _best_header(grid: list[list], known: Mapping[str, str], required: list[str]):
+    """(row index, matches, found keys) of the row among the first 20 with every required key and most
+    known keys, or (None, None, closest row's found keys and index) when no row has them all."""
+    chosen = closest = None
+    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        matches = _header_matches(cells, known)
+        found = {match.key for match in matches if match.key}
+        if found and all(key in found for key in required):
+            if chosen is None or len(found) > len(chosen[2]):
+                chosen = (index, matches, found)
+        elif found and (closest is None or len(found) > len(closest[1])):
+            closest = (index, found)
+    return chosen, closest
+
+
+def _find_header(name: str, grid: list[list], known: Mapping[str, str], required: list[str]):
+    chosen, closest = _best_header(grid, known, required)
+    if chosen is not None:
+        return chosen[0], chosen[1]
+    where = f"sheet '{name}'" if name else "the sheet"
+    if not required:
+        expected = ", ".join(sorted(set(known.values()))[:10])
+        raise SheetRefused(f"No header row found in {where}: none of the first {HEADER_SEARCH_ROWS} rows names any "
+                           f"expected column ({expected}).")
+    if closest is None:
+        missing = required
+        hint = f"none of them appears as a header in the first {HEADER_SEARCH_ROWS} rows"
+    else:
+        missing = [key for key in required if key not in closest[1]]
+        hint = (f"the header was looked for in the first {HEADER_SEARCH_ROWS} rows; the closest, row "
+                f"{closest[0] + 1}, has {', '.join(sorted(closest[1]))} but not {', '.join(missing)}")
+    raise SheetRefused(f"Missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} in {where}: "
+                       f"{hint}. The header row must be within the first {HEADER_SEARCH_ROWS} rows and name "
+                       f"{', '.join(required)}.")
+
+
+def _trailing_notes(grid: list[list], header_index: int, columns: list[ColumnMatch]):
+    """(end of data, notes): rows below the data holding only text in their first cell ("Prepared by ...").
+
+    Text alone in a known column (the row key, usually) counts as a note only when it has a space,
+    since identifiers do not; a row with just a key stays and the check reports what it lacks.
+    """
+    first_column = min(match.index for match in columns)
+    known_indexes = {match.index for match in columns if match.key}
+    end = len(grid)
+    notes = []
+    while end > header_index + 1:
+        cells = grid[end - 1]
+        filled = [(index, value) for index, value in enumerate(cells) if value != "" and value is not None]
+        if not filled:
+            end -= 1
+            continue
+        if len(filled) != 1:
+            break
+        index, value = filled[0]
+        if not isinstance(value, str) or index > first_column:
+            break
+        if index in known_indexes and not any(char.isspace() for char in value.strip()):
+            break
+        notes.append((end, value))
+        end -= 1
+    notes.reverse()
+    return end, notes
+
+
+def _spread_merges(name: str, grid: list[list], merges: list, first_row: int, end_row: int) -> None:
+    """Repeats each merged value into every cell of its range; merges in the title and header rows stay put."""
+    ranges = []
+    area = 0
+    for (top, left), (bottom, right) in merges:
+        if top < first_row or top >= end_row or top >= len(grid) or left >= len(grid[top]):
+            continue
+        bottom = min(bottom, end_row - 1)
+        right = min(right, len(grid[top]) - 1)
+        ranges.append((top, left, bottom, right))
+        area += (bottom - top + 1) * (right - left + 1)
+    if ranges and area > sum(len(grid[row]) for row in range(first_row, end_row)):
+        raise SheetRefused(f"Sheet '{name}' has merged cells that overlap, which Excel does not allow: the file is "
+                           "damaged. Unmerge the cells, save again and upload the new file.")
+    for top, left, bottom, right in ranges:
+        value = grid[top][left]
+        if value == "":
+            continue
+        for row in range(top, bottom + 1):
+            cells = grid[row]
+            stop = min(right, len(cells) - 1)
+            cells[left:stop + 1] = [value] * (stop + 1 - left)
+
+
+# --- .xlsx --------------------------------------------------------------------------------------
+
+def _read_workbook(path: Path, limits: SheetLimits):
+    """(sheet name, grid of cells with '' for empty, merged ranges, findings) of the first worksheet."""
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except PasswordError:
+        raise SheetRefused("The workbook is password-protected (encrypted): remove the password and save again, "
+                           "then upload it.") from None
+    except (CalamineError, OSError, ValueError):
+        raise SheetRefused(DAMAGED) from None
+    with workbook:
+        index = next((i for i, sheet in enumerate(workbook.sheets_metadata) if sheet.typ == SheetTypeEnum.WorkSheet),
+                     None)
+        if index is None:
+            raise SheetRefused("The workbook has no worksheet (only charts or macros); put the data on a worksheet.")
+        name = workbook.sheet_names[index]
+        findings = _scan_worksheet(path, index, name, limits)
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+        except CalamineError:
+            raise SheetRefused(DAMAGED) from None
+        if sheet.end is not None:
+            _check_size(name, sheet.end[0] + 1, sheet.end[1] + 1, limits)
+        grid = sheet.to_python(skip_empty_area=False)
+        merges = sheet.merged_cell_ranges or []
+    return name, grid, merges, findings
+
+
+def _check_size(name: str, rows: int, columns: int, limits: SheetLimits) -> None:
+    if rows > limits.max_rows:
+        raise SheetRefused(f"Sheet '{name}' has {rows:,} rows; the limit is {limits.max_rows:,} rows.")
+    if columns > limits.max_columns:
+        raise SheetRefused(f"Sheet '{name}' has {columns:,} columns (up to column {column_letters(columns)}); the "
+                           f"limit is {limits.max_columns:,} columns.")
+
+
+def _scan_worksheet(path: Path, index: int, name: str, limits: SheetLimits) -> _CellFindings:
+    """Reads the sheet's XML once, streaming, before calamine does: a cell placed far beyond the limits
+    would make calamine allocate the whole empty rectangle and kill the process, so refuse it here."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = sheet_parts(archive)
+            if index >= len(parts) or parts[index].name != name or not parts[index].part:
+                raise SheetRefused(DAMAGED)
+            with archive.open(parts[index].part) as stream:
+                findings = _scan_bytes(stream, name, limits)
+            if findings is None:  # cells without references, prefixed tags: parse it properly
+                with archive.open(parts[index].part) as stream:
+                    findings = _scan_parsed(stream, name, limits)
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError):
+        raise SheetRefused(DAMAGED) from None
+    return findings
+
+
+def _check_cell_position(name: str, row: int, column: int, limits: SheetLimits) -> None:
+    """`row` 1-based, `column` 0-based."""
+    if row > limits.max_rows:
+        raise SheetRefused(f"Sheet '{name}' has a cell in row {row:,} ({column_letters(column + 1)}{row}); the "
+                           f"limit is {limits.max_rows:,} rows.")
+    if column + 1 > limits.max_columns:
+        raise SheetRefused(f"Sheet '{name}' has a cell in column {column + 1:,} ({column_letters(column + 1)}{row}); "
+                           f"the limit is {limits.max_columns:,} columns.")
+
+
+def _scan_bytes(stream, name: str, limits: SheetLimits) -> _CellFindings | None:
+    """The fast path: vectorised byte tests over whole rows; None when the parsed path must do it instead."""
+    first = stream.read(XML_CHUNK)
+    root = ROOT_RE.search(first)
+    if root is None or root.group(1) or b"\x00" in first[:200]:
+        return None
+    findings = _CellFindings()
+    for segment in _whole_rows(first, stream):
+        data = np.frombuffer(segment + SEGMENT_PAD, dtype=np.uint8)
+        if not _cell_references_within_limits(segment, data, name, limits):
+            return None
+        if _may_hold_formula_without_value_or_error(data):
+            _note_formulas_and_errors(segment, findings)
+    return findings
+
+
+def _whole_rows(first: bytes, stream):
+    """The XML in pieces of about XML_CHUNK bytes, each ending after a </row>, so no cell is cut in two."""
+    pending, chunk = b"", first
+    while chunk:
+        data = pending + chunk if pending else chunk
+        cut = data.rfind(b"</row>")
+        if cut < 0:
+            pending = data
+        else:
+            yield data[:cut + 6]
+            pending = data[cut + 6:]
+        chunk = stream.read(XML_CHUNK)
+    if pending:
+        yield pending
+
+
+def _pattern_hits(data: np.ndarray, pattern: bytes, positions: bool):
+    """Where (or how often) a 2- or 4-byte pattern occurs in `data`, at every byte alignment."""
+    width = len(pattern)
+    word = np.uint16 if width == 2 else np.uint32
+    value = int.from_bytes(pattern, sys.byteorder)
+    found = []
+    for offset in range(width):
+        usable = (len(data) - offset) // width * width
+        matches = data[offset:offset + usable].view(word) == value
+        found.append(np.flatnonzero(matches) * width + offset if positions else np.count_nonzero(matches))
+    return np.concatenate(found) if positions else int(sum(found))
+
+
+def _is_letter(codes: np.ndarray) -> np.ndarray:
+    lower = codes | 32
+    return (lower >= 97) & (lower <= 122)
+
+
+def _is_digit(codes: np.ndarray) -> np.ndarray:
+    return (codes >= 48) & (codes <= 57)
+
+
+def _cell_references_within_limits(segment: bytes, data: np.ndarray, name: str, limits: SheetLimits) -> bool:
+    """Refuses a cell placed beyond the limits; False when some cell lacks a plain r="A1" reference."""
+    starts = _pattern_hits(data, b"<c r", positions=True)
+    starts = starts[(data[starts + 4] == ord("=")) & (data[starts + 5] == ord('"'))]
+    references = starts + 6
+    if _pattern_hits(data, b"<c", positions=False) != len(references) and CELL_WITHOUT_REF_RE.search(segment):
+        return False
+    if not len(references):
+        return True
+    if not _is_letter(data[references]).all():
+        return False
+    # Only references long enough to break a limit are parsed: e.g. a 6th and 7th digit for 200,000 rows.
+    row_digits = len(str(limits.max_rows + 1))
+    letters_needed = len(column_letters(limits.max_columns + 1))
+    if row_digits >= 4 and letters_needed >= 2:
+        suspect = (_is_digit(data[references + row_digits - 1]) & _is_digit(data[references + row_digits])) \
+            | _is_letter(data[references + letters_needed - 1])
+        references = references[suspect]
+    _refuse_far_references(data, references, name, limits)
+    return True
+
+
+def _refuse_far_references(data: np.ndarray, references: np.ndarray, name: str, limits: SheetLimits) -> None:
+    """Parses references ('XFD1048576') column-wise and refuses the first beyond the limits."""
+    if not len(references):
+        return
+    window = data[references[:, None] + np.arange(REF_WINDOW)]
+    letters = np.logical_and.accumulate(_is_letter(window), axis=1)
+    in_reference = np.logical_and.accumulate(_is_letter(window) | _is_digit(window), axis=1)
+    digits = in_reference & ~letters
+    row = np.zeros(len(references), dtype=np.int64)
+    column = np.zeros(len(references), dtype=np.int64)
+    for k in range(REF_WINDOW):
+        codes = window[:, k].astype(np.int64)
+        row = np.where(digits[:, k], row * 10 + codes - 48, row)
+        column = np.where(letters[:, k], column * 26 + (codes | 32) - 96, column)
+    beyond = (row > limits.max_rows) | (column > limits.max_columns) | in_reference[:, -1] | (letters.sum(1) > 3)
+    if beyond.any():
+        first = int(np.argmax(beyond))
+        _check_cell_position(name, int(row[first]), int(column[first]) - 1, limits)
+        raise SheetRefused(f"Sheet '{name}' has a cell reference beyond Excel's grid: the workbook is damaged. "
+                           "Open it in Excel, save it again and upload the new file.")
+
+
+def _may_hold_formula_without_value_or_error(data: np.ndarray) -> bool:
+    """True when some formula may lack a saved result or some cell holds an error (#N/A); those cells are
+    then looked at one by one. Formulas with results, the usual case, are only counted."""
+    if _pattern_hits(data, b'="e"', positions=False):
+        return True
+    formulas = _pattern_hits(data, b"<f", positions=False)
+    if not formulas:
+        return False
+    with_value = _pattern_hits(data, b"f><v", positions=False) + _pattern_hits(data, b"/><v", positions=False)
+    empty_values = _pattern_hits(data, b"<v/>", positions=False) + _pattern_hits(data, b"<v><", positions=False)
+    return formulas > with_value - empty_values
+
+
+def _note_formulas_and_errors(segment: bytes, findings: _CellFindings) -> None:
+    end = segment.find(b"</sheetData>")
+    end = len(segment) if end < 0 else end
+    done = -1
+    for hit in FORMULA_OR_ERROR_RE.finditer(segment, 0, end):
+        if hit.start() < done:
+            continue
+        start = segment.rfind(b"<c ", 0, hit.start() + 1)
+        tag_end = segment.find(b">", start)
+        if start < 0 or tag_end < 0:
+            continue
+        tag = segment[start:tag_end + 1]
+        if tag.endswith(b"/>"):
+            content, done = b"", tag_end + 1
+        else:
+            close = segment.find(b"</c>", tag_end)
+            close = end if close < 0 else close
+            content, done = segment[tag_end + 1:close], close + 4
+        ref = REF_AT_RE.search(tag)
+        if not ref or not ref.group(1) or not ref.group(2):
+            continue
+        value_type = CELL_TYPE_RE.search(tag)
+        value = VALUE_RE.search(content)
+        _note_cell(findings, int(ref.group(2)), column_number(ref.group(1).decode("ascii")) - 1,
+                   value_type.group(1).decode("ascii") if value_type else "n",
+                   FORMULA_TAG_RE.search(content) is not None,
+                   None if value is None else (value.group(1) or b"").decode("utf-8", errors="replace"))
+
+
+def _note_cell(findings: _CellFindings, row: int, column: int, value_type: str, has_formula: bool,
+               value: str | None) -> None:
+    """`value` is the saved <v> text, None when the cell has no <v> at all."""
+    if value_type == "e" and value:
+        findings.error_values[(row, column)] = unescape(value).strip()
+    elif has_formula and (value is None or (value == "" and value_type != "str")):
+        findings.formula_without_value.add((row, column))
+
+
+def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
+    """The careful path: an XML parse that places cells without references as Excel and calamine do."""
+    findings = _CellFindings()
+    row_number, column, cell = 0, -1, (0, 0)
+    try:
+        for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start" and tag == "row":
+                reference = element.get("r", "")
+                row_number, column = (int(reference) if reference.isdigit() else row_number + 1), -1
+                _check_cell_position(name, row_number, 0, limits)
+            elif event == "start" and tag == "c":
+                parsed = CELL_REF_RE.match(element.get("r", ""))
+                if parsed:
+                    column = column_number(parsed.group(1)) - 1
+                    cell = (int(parsed.group(2)), column)
+                else:
+                    column += 1
+                    cell = (row_number, column)
+                _check_cell_position(name, cell[0], cell[1], limits)
+            elif event == "end" and tag == "c":
+                children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
+                value = children.get("v")
+                _note_cell(findings, cell[0], cell[1], element.get("t", "n"), "f" in children,
+                           None if value is None else (value.text or ""))
+                element.clear()
+            elif event == "end" and tag == "row":
+                element.clear()
+            elif event == "end" and tag == "sheetData":
+                break
+    except DefusedXmlException:
+        raise SheetRefused(f"Sheet '{name}' contains a DTD (<!DOCTYPE or <!ENTITY>), which Excel never writes; the "
+                           "file was refused.") from None
+    except (ParseError, ValueError):
+        raise SheetRefused(DAMAGED) from None
+    return findings
+
+
+# --- .csv ---------------------------------------------------------------------------------------
+
+def _read_csv(path: Path, known: Mapping[str, str], required: list[str], limits: SheetLimits) -> list[list]:
+    """The CSV as a grid of strings ('' for empty), one list per record, padded to the widest record."""
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise SheetRefused(f"The file is {megabytes(size)}; the upload limit is {megabytes(limits.max_bytes)}.")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SheetRefused(f"The CSV is not UTF-8 text: byte 0x{data[error.start]:02X} on line {line:,} is not valid "
+                           "UTF-8. In Excel use File > Save As and choose \"CSV UTF-8 (Comma delimited) (*.csv)\".") \
+            from None
+    if "\x00" in text:
+        raise SheetRefused("The CSV contains NUL characters, so it is not a text file; save it again as CSV UTF-8.")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text, known, required))
+    grid: list[list] = []
+    width = 0
+    try:
+        for record in reader:
+            if len(grid) == limits.max_rows:
+                raise SheetRefused(f"The CSV has more than {limits.max_rows:,} rows; the limit is "
+                                   f"{limits.max_rows:,} rows.")
+            if len(record) > width:
+                while record and record[-1] == "":
+                    record.pop()
+                width = max(width, len(record))
+                if width > limits.max_columns:
+                    raise SheetRefused(f"The CSV has {width:,} columns on line {reader.line_num:,}; the limit is "
+                                       f"{limits.max_columns:,} columns.")
+            grid.append(record)
+    except csv.Error as error:
+        raise SheetRefused(f"The CSV cannot be read at line {reader.line_num:,}: {error}.") from None
+    for record in grid:
+        if len(record) < width:
+            record.extend([""] * (width - len(record)))
+        elif len(record) > width:
+            del record[width:]
+    return grid
+
+
+def _sniff_delimiter(text: str, known: Mapping[str, str], required: list[str]) -> str:
+    """Comma or semicolon: whichever finds the better header in the first rows; a tie goes by the first line."""
+    lines = text[:CSV_SNIFF_CHARS].splitlines()[:HEADER_SEARCH_ROWS]
+    scores = {}
+    for delimiter in CSV_DELIMITERS:
+        chosen, closest = _best_header(list(csv.reader(lines, delimiter=delimiter)), known, required)
+        scores[delimiter] = (1, len(chosen[2])) if chosen else (0, len(closest[1]) if closest else 0)
+    if scores[";"] != scores[","]:
+        return max(CSV_DELIMITERS, key=scores.__getitem__)
+    first_line = next((line for line in lines if line.strip()), "")
+    return ";" if first_line.count(";") > first_line.count(",") else ","
