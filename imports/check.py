@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Callable, Mapping
+from itertools import repeat, zip_longest
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -71,15 +72,30 @@ class SheetSpec:
         return known
 
 
-@dataclass(frozen=True)
-class SheetRow:
-    """One checked data row, as it will be stored: Excel row number, key, work date, values, context."""
+@dataclass
+class CheckedRows:
+    """The checked data rows, column by column (cheap to check and score; rows are built only to store)."""
 
-    row_number: int
-    row_key: str
-    work_date: date | None
-    values: dict
-    context: dict
+    row_numbers: list[int] = field(default_factory=list)  # Excel row numbers
+    row_keys: list[str] = field(default_factory=list)
+    work_dates: list[date | None] = field(default_factory=list)
+    values: dict[str, list] = field(default_factory=dict)  # clause or denominator key -> float/bool/None
+    context: dict[str, list] = field(default_factory=dict)  # context column -> text/None
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def column(self, key: str) -> list:
+        return self.values.get(key) or [None] * len(self)
+
+    def records(self) -> Iterator[tuple[int, str, date | None, dict, dict]]:
+        """(row number, key, work date, values, context) per row, as they are stored."""
+        value_names, context_names = list(self.values), list(self.context)
+        value_rows = zip(*self.values.values()) if self.values else repeat(())
+        context_rows = zip(*self.context.values()) if self.context else repeat(())
+        for number, key, work_date, values, context in zip(self.row_numbers, self.row_keys, self.work_dates,
+                                                            value_rows, context_rows):
+            yield number, key, work_date, dict(zip(value_names, values)), dict(zip(context_names, context))
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,7 @@ class CheckReport:
     sheet_name: str
     header_row: int
     columns: list[ColumnMatch]
-    rows: list[SheetRow] = field(default_factory=list)
+    rows: CheckedRows = field(default_factory=CheckedRows)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -138,6 +154,7 @@ class _Checker:
         self.period = period
         self.report = CheckReport(sheet_name=raw.sheet_name, header_row=raw.header_row, columns=list(raw.columns))
         self.row_numbers = [number for number, _ in raw.rows]
+        self._columns: list[tuple] | None = None
         self.index: dict[str, int] = {}
         self.headers: dict[str, str] = {}
 
@@ -179,11 +196,13 @@ class _Checker:
                     message=f"missing required column {key}{what}; expected a header {key}{also}"))
         return self.spec.row_key in self.index and self.spec.date_column in self.index
 
-    def cells(self, key: str) -> list:
+    def cells(self, key: str) -> list | tuple:
         index = self.index.get(key)
-        if index is None:
+        if self._columns is None:  # one transpose for the whole sheet, done in C
+            self._columns = list(zip_longest(*(cells for _, cells in self.raw.rows)))
+        if index is None or index >= len(self._columns):
             return [None] * len(self.raw.rows)
-        return [cells[index] if index < len(cells) else None for _, cells in self.raw.rows]
+        return self._columns[index]
 
     def row_keys(self) -> list[str]:
         keys = [identifier(cell) for cell in self.cells(self.spec.row_key)]
@@ -298,25 +317,15 @@ def _flag_far_from_history(checker: _Checker, spec: SheetSpec, columns: Mapping,
                          f"to {_fmt(round(high, 2))}); check it is right")
 
 
-def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> list[SheetRow]:
-    plain: dict[str, list] = {}
-    for key, values in columns.items():
-        if isinstance(values, np.ndarray):
-            plain[key] = [None if math.isnan(v) else v for v in values.tolist()]
+def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> CheckedRows:
+    values: dict[str, list] = {}
+    for key, column in columns.items():
+        if isinstance(column, np.ndarray):
+            # NaN (empty cell) becomes None: missing, never zero.
+            values[key] = np.where(np.isnan(column), None, column).tolist()
         else:
-            plain[key] = values
-    context_cells = {key: checker.cells(key) for key in checker.spec.context_columns if key in checker.index}
-    names = list(plain)
-    value_columns = [plain[name] for name in names]
-    context_names = list(context_cells)
-    context_columns = [context_cells[name] for name in context_names]
-    rows = []
-    for i, number in enumerate(checker.row_numbers):
-        rows.append(SheetRow(
-            row_number=number,
-            row_key=keys[i],
-            work_date=dates[i],
-            values={name: column[i] for name, column in zip(names, value_columns)},
-            context={name: text(column[i]) for name, column in zip(context_names, context_columns)},
-        ))
-    return rows
+            values[key] = column
+    context = {key: [c.strip() or None if type(c) is str else text(c) for c in checker.cells(key)]
+               for key in checker.spec.context_columns if key in checker.index}
+    return CheckedRows(row_numbers=checker.row_numbers, row_keys=keys, work_dates=dates, values=values,
+                       context=context)

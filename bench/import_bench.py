@@ -1,0 +1,169 @@
+"""Import speed and memory against the floor (issue: monthly sheets).
+
+Builds a 100,000-row sheet for a six-clause contract, then measures in one run, each stage in a fresh
+process so its peak memory is its own:
+  floor  - python-calamine reading the file into Python rows + sqlite3 executemany into a plain table
+  check  - the app's check alone (type and limit checks, reading, every cell checked, preview scores)
+  import - the full import: check, commit, observations stored
+Targets: import <= 2.5 x floor, check <= 1.5 x floor, peak memory <= 600 MB.
+Run: .venv/bin/python -m bench.import_bench [--rows N] [--repeat K]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+PERIOD = "2026-03"
+CONTRACT = "PW-BENCH-001"
+
+
+def write_sheet(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    rng = random.Random(7)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Data")
+    sheet.append(["work_order_id", "completed_on", "street", "iri", "pci_after", "on_time", "defects",
+                  "lane_miles", "resident_notice", "complaints"])
+    for i in range(rows):
+        sheet.append([f"WO-{i:07d}", date(2026, 3, 1 + i % 31), "Maple Ave", round(rng.uniform(40, 140), 1),
+                      round(rng.uniform(70, 100), 1), "yes" if rng.random() < 0.9 else "no", rng.randint(0, 3),
+                      round(rng.uniform(0.2, 2.5), 2), "yes" if rng.random() < 0.95 else "no", rng.randint(0, 2)])
+    workbook.save(path)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage_floor(sheet: Path, workdir: Path) -> dict:
+    from python_calamine import CalamineWorkbook
+
+    database = workdir / f"floor-{time.time_ns()}.sqlite3"
+    start = time.perf_counter()
+    rows = CalamineWorkbook.from_path(str(sheet)).get_sheet_by_index(0).to_python()
+    connection = sqlite3.connect(database)
+    width = len(rows[0])
+    connection.execute(f"CREATE TABLE rows ({', '.join(f'c{i}' for i in range(width))})")
+    connection.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * width)})",
+                           [[v.isoformat() if hasattr(v, "isoformat") else v for v in row] for row in rows[1:]])
+    connection.commit()
+    connection.close()
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def _app(workdir: Path, database: Path):
+    from contracts_app import create_app
+
+    return create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+                       "UPLOAD_FOLDER": str(workdir / "uploads")})
+
+
+def stage_setup(workdir: Path, database: Path) -> dict:
+    from flask_migrate import upgrade
+
+    from contracts_app.contracts.contracts_file import parse_contracts_file
+    from contracts_app.contracts.importer import load_contracts
+    from contracts_app.demo.city import demo_contracts_file
+    from models import db
+
+    app = _app(workdir, database)
+    with app.app_context():
+        upgrade()
+        document = demo_contracts_file()
+        contract = dict(document["contracts"][0], number=CONTRACT, start="2026-01-01", end="2026-12-31",
+                        clauses=[dict(c, effective_from="2026-01") for c in document["contracts"][0]["clauses"]])
+        load_contracts(parse_contracts_file(json.dumps({**document, "contracts": [contract]})))
+        db.session.commit()
+    return {}
+
+
+def stage_app(kind: str, sheet: Path, workdir: Path, database: Path) -> dict:
+    from sqlalchemy import func, select
+
+    from contracts_app.uploads.sheets import check_file, clause_preview, import_path, limits_from_config
+    from imports.limits import inspect_upload
+    from models import Contract, Observation, db
+
+    app = _app(workdir, database)
+    with app.app_context():
+        contract = db.session.scalars(select(Contract).where(Contract.number == CONTRACT)).one()
+        limits = limits_from_config()
+        start = time.perf_counter()
+        if kind == "check":
+            file_kind = inspect_upload(sheet, sheet.name, limits)
+            report = check_file(contract, PERIOD, sheet, file_kind, limits)
+            clause_preview(contract, PERIOD, report.rows)
+            assert report.ok, report.errors[:3]
+            stored = len(report.rows)
+        else:
+            result = import_path(contract, PERIOD, sheet, None, commit=True)
+            db.session.commit()
+            assert result.committed is not None, (result.report or {}).get("errors", [])[:3]
+            stored = db.session.scalar(select(func.count()).select_from(Observation)
+                                       .where(Observation.upload_id == result.committed.id))
+        elapsed = time.perf_counter() - start
+        if kind == "import":  # leave the next repetition an empty period
+            db.session.execute(Observation.__table__.delete())
+            from models import Upload
+            db.session.execute(Upload.__table__.delete())
+            db.session.commit()
+    return {"seconds": elapsed, "peak_mb": peak_mb(), "rows": stored}
+
+
+def run_stage(*args: str) -> dict:
+    output = subprocess.run([sys.executable, "-m", "bench.import_bench", "--stage", *args],
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--stage", nargs="+")
+    args = parser.parse_args()
+    if args.stage:
+        kind, *paths = args.stage
+        paths = [Path(p) for p in paths]
+        result = {"floor": lambda: stage_floor(*paths), "setup": lambda: stage_setup(*paths)}.get(
+            kind, lambda: stage_app(kind, *paths))()
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        sheet, database = workdir / "bench.xlsx", workdir / "app.sqlite3"
+        started = time.perf_counter()
+        write_sheet(sheet, args.rows)
+        print(f"sheet: {args.rows:,} rows, {sheet.stat().st_size / 1e6:.1f} MB, written in "
+              f"{time.perf_counter() - started:.1f} s")
+        run_stage("setup", str(workdir), str(database))
+        results: dict[str, list[dict]] = {"floor": [], "check": [], "import": []}
+        for _ in range(args.repeat):  # interleaved, so drift in the machine hits every stage alike
+            results["floor"].append(run_stage("floor", str(sheet), str(workdir)))
+            results["check"].append(run_stage("check", str(sheet), str(workdir), str(database)))
+            results["import"].append(run_stage("import", str(sheet), str(workdir), str(database)))
+    median = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
+    peak = {k: max(r["peak_mb"] for r in v) for k, v in results.items()}
+    for kind in results:
+        times = ", ".join(f"{r['seconds']:.2f}" for r in results[kind])
+        print(f"{kind:<7} median {median[kind]:6.2f} s  (runs: {times})  peak {peak[kind]:6.0f} MB")
+    check_ratio, import_ratio = median["check"] / median["floor"], median["import"] / median["floor"]
+    print(f"check / floor  = {check_ratio:.2f}  (target <= 1.5)  {'OK' if check_ratio <= 1.5 else 'MISSED'}")
+    print(f"import / floor = {import_ratio:.2f}  (target <= 2.5)  {'OK' if import_ratio <= 2.5 else 'MISSED'}")
+    worst = max(peak["check"], peak["import"])
+    print(f"peak memory    = {worst:.0f} MB  (target <= 600)  {'OK' if worst <= 600 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
