@@ -133,7 +133,9 @@ def _inspect_workbook(path: Path, head: bytes, limits: SheetLimits) -> None:
             _check_entries(entries, limits)
             _check_workbook_parts({entry.filename for entry in entries})
             _check_xml_parts(archive, entries, limits)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
+    except SheetRefused:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, RuntimeError, ValueError) as error:
         raise SheetRefused("The workbook is damaged or incomplete and cannot be opened (it is not a readable zip "
                            "archive; a file cut short in transfer looks like this). Open it in Excel, save it "
                            "again and upload the new file.") from error
@@ -184,7 +186,8 @@ def _check_entries(entries: list[zipfile.ZipInfo], limits: SheetLimits) -> None:
 
 def _check_workbook_parts(names: set[str]) -> None:
     if "xl/vbaProject.bin" in names:
-        raise SheetRefused(f"The workbook contains macros (it is an .xlsm renamed .xlsx): save as .xlsx. {SAVE_AS_XLSX}")
+        raise SheetRefused("The workbook contains macros (it is an .xlsm renamed .xlsx): save as .xlsx. "
+                           + SAVE_AS_XLSX)
     if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
         return
     if "xl/workbook.bin" in names:

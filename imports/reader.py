@@ -25,7 +25,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, iterparse
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
 
-from .limits import SheetLimits, SheetRefused, column_letters, column_number, megabytes, sheet_parts
+from .limits import (DTD_RE, SNIFF_BYTES, SheetLimits, SheetRefused, column_letters, column_number, megabytes,
+                     sheet_parts)
 
 HEADER_SEARCH_ROWS = 20
 XML_CHUNK = 4 * 1024 * 1024
@@ -289,9 +290,9 @@ def _read_workbook(path: Path, limits: SheetLimits):
 
 def _check_size(name: str, rows: int, columns: int, limits: SheetLimits) -> None:
     if rows > limits.max_rows:
-        raise SheetRefused(f"Sheet '{name}' has {rows:,} rows; the limit is {limits.max_rows:,} rows.")
+        raise SheetRefused(f"Sheet '{name}' uses {rows:,} rows; the limit is {limits.max_rows:,} rows.")
     if columns > limits.max_columns:
-        raise SheetRefused(f"Sheet '{name}' has {columns:,} columns (up to column {column_letters(columns)}); the "
+        raise SheetRefused(f"Sheet '{name}' uses {columns:,} columns (up to column {column_letters(columns)}); the "
                            f"limit is {limits.max_columns:,} columns.")
 
 
@@ -308,34 +309,56 @@ def _scan_worksheet(path: Path, index: int, name: str, limits: SheetLimits) -> _
             if findings is None:  # cells without references, prefixed tags: parse it properly
                 with archive.open(parts[index].part) as stream:
                     findings = _scan_parsed(stream, name, limits)
-    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError):
+    except SheetRefused:
+        raise
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, RuntimeError,
+            ValueError):
         raise SheetRefused(DAMAGED) from None
     return findings
 
 
-def _check_cell_position(name: str, row: int, column: int, limits: SheetLimits) -> None:
-    """`row` 1-based, `column` 0-based."""
-    if row > limits.max_rows:
-        raise SheetRefused(f"Sheet '{name}' has a cell in row {row:,} ({column_letters(column + 1)}{row}); the "
-                           f"limit is {limits.max_rows:,} rows.")
-    if column + 1 > limits.max_columns:
-        raise SheetRefused(f"Sheet '{name}' has a cell in column {column + 1:,} ({column_letters(column + 1)}{row}); "
-                           f"the limit is {limits.max_columns:,} columns.")
+@dataclass
+class _Extent:
+    """How far the sheet's cells reach (1-based row and column) and a cell at each edge, for the message."""
+
+    rows: int = 0
+    row_cell: str = ""
+    columns: int = 0
+    column_cell: str = ""
+
+    def note(self, row: int, column: int) -> None:
+        if row > self.rows:
+            self.rows, self.row_cell = row, f"{column_letters(column)}{row}"
+        if column > self.columns:
+            self.columns, self.column_cell = column, f"{column_letters(column)}{row}"
+
+    def refuse_beyond(self, name: str, limits: SheetLimits) -> None:
+        if self.rows > limits.max_rows:
+            raise SheetRefused(f"Sheet '{name}' uses {self.rows:,} rows (its lowest cell is {self.row_cell}); the "
+                               f"limit is {limits.max_rows:,} rows.")
+        if self.columns > limits.max_columns:
+            raise SheetRefused(f"Sheet '{name}' uses {self.columns:,} columns (up to column "
+                               f"{column_letters(self.columns)}, cell {self.column_cell}); the limit is "
+                               f"{limits.max_columns:,} columns.")
 
 
 def _scan_bytes(stream, name: str, limits: SheetLimits) -> _CellFindings | None:
     """The fast path: vectorised byte tests over whole rows; None when the parsed path must do it instead."""
     first = stream.read(XML_CHUNK)
+    if DTD_RE.search(first, 0, SNIFF_BYTES):
+        raise SheetRefused(f"Sheet '{name}' contains a DTD (<!DOCTYPE or <!ENTITY>), which Excel never writes; the "
+                           "file was refused.")
     root = ROOT_RE.search(first)
     if root is None or root.group(1) or b"\x00" in first[:200]:
         return None
-    findings = _CellFindings()
+    findings, extent = _CellFindings(), _Extent()
     for segment in _whole_rows(first, stream):
         data = np.frombuffer(segment + SEGMENT_PAD, dtype=np.uint8)
-        if not _cell_references_within_limits(segment, data, name, limits):
+        if not _note_far_references(segment, data, limits, extent):
             return None
         if _may_hold_formula_without_value_or_error(data):
             _note_formulas_and_errors(segment, findings)
+    extent.refuse_beyond(name, limits)
     return findings
 
 
@@ -377,8 +400,8 @@ def _is_digit(codes: np.ndarray) -> np.ndarray:
     return (codes >= 48) & (codes <= 57)
 
 
-def _cell_references_within_limits(segment: bytes, data: np.ndarray, name: str, limits: SheetLimits) -> bool:
-    """Refuses a cell placed beyond the limits; False when some cell lacks a plain r="A1" reference."""
+def _note_far_references(segment: bytes, data: np.ndarray, limits: SheetLimits, extent: _Extent) -> bool:
+    """Notes cells placed beyond the limits in `extent`; False when some cell lacks a plain r="A1" reference."""
     starts = _pattern_hits(data, b"<c r", positions=True)
     starts = starts[(data[starts + 4] == ord("=")) & (data[starts + 5] == ord('"'))]
     references = starts + 6
@@ -395,12 +418,12 @@ def _cell_references_within_limits(segment: bytes, data: np.ndarray, name: str, 
         suspect = (_is_digit(data[references + row_digits - 1]) & _is_digit(data[references + row_digits])) \
             | _is_letter(data[references + letters_needed - 1])
         references = references[suspect]
-    _refuse_far_references(data, references, name, limits)
+    _note_references_beyond(data, references, limits, extent)
     return True
 
 
-def _refuse_far_references(data: np.ndarray, references: np.ndarray, name: str, limits: SheetLimits) -> None:
-    """Parses references ('XFD1048576') column-wise and refuses the first beyond the limits."""
+def _note_references_beyond(data: np.ndarray, references: np.ndarray, limits: SheetLimits, extent: _Extent) -> None:
+    """Parses references ('XFD1048576') column-wise; the furthest beyond a limit go into `extent`."""
     if not len(references):
         return
     window = data[references[:, None] + np.arange(REF_WINDOW)]
@@ -413,12 +436,14 @@ def _refuse_far_references(data: np.ndarray, references: np.ndarray, name: str, 
         codes = window[:, k].astype(np.int64)
         row = np.where(digits[:, k], row * 10 + codes - 48, row)
         column = np.where(letters[:, k], column * 26 + (codes | 32) - 96, column)
-    beyond = (row > limits.max_rows) | (column > limits.max_columns) | in_reference[:, -1] | (letters.sum(1) > 3)
-    if beyond.any():
-        first = int(np.argmax(beyond))
-        _check_cell_position(name, int(row[first]), int(column[first]) - 1, limits)
-        raise SheetRefused(f"Sheet '{name}' has a cell reference beyond Excel's grid: the workbook is damaged. "
-                           "Open it in Excel, save it again and upload the new file.")
+    if (in_reference[:, -1] | (letters.sum(1) > 3)).any():
+        raise SheetRefused(f"A cell reference lies beyond Excel's grid. {DAMAGED}")
+    for reach, across, limit in ((row, column, limits.max_rows), (column, row, limits.max_columns)):
+        beyond = np.flatnonzero(reach > limit)
+        if len(beyond):  # the furthest cell; of those, the first along the other axis
+            furthest = beyond[reach[beyond] == reach[beyond].max()]
+            first = furthest[np.argmin(across[furthest])]
+            extent.note(int(row[first]), int(column[first]))
 
 
 def _may_hold_formula_without_value_or_error(data: np.ndarray) -> bool:
@@ -474,7 +499,7 @@ def _note_cell(findings: _CellFindings, row: int, column: int, value_type: str, 
 
 def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
     """The careful path: an XML parse that places cells without references as Excel and calamine do."""
-    findings = _CellFindings()
+    findings, extent = _CellFindings(), _Extent()
     row_number, column, cell = 0, -1, (0, 0)
     try:
         for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
@@ -482,7 +507,6 @@ def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
             if event == "start" and tag == "row":
                 reference = element.get("r", "")
                 row_number, column = (int(reference) if reference.isdigit() else row_number + 1), -1
-                _check_cell_position(name, row_number, 0, limits)
             elif event == "start" and tag == "c":
                 parsed = CELL_REF_RE.match(element.get("r", ""))
                 if parsed:
@@ -491,7 +515,7 @@ def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
                 else:
                     column += 1
                     cell = (row_number, column)
-                _check_cell_position(name, cell[0], cell[1], limits)
+                extent.note(cell[0], cell[1] + 1)
             elif event == "end" and tag == "c":
                 children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
                 value = children.get("v")
@@ -507,6 +531,7 @@ def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
                            "file was refused.") from None
     except (ParseError, ValueError):
         raise SheetRefused(DAMAGED) from None
+    extent.refuse_beyond(name, limits)
     return findings
 
 
@@ -528,28 +553,23 @@ def _read_csv(path: Path, known: Mapping[str, str], required: list[str], limits:
     if "\x00" in text:
         raise SheetRefused("The CSV contains NUL characters, so it is not a text file; save it again as CSV UTF-8.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text, known, required))
-    grid: list[list] = []
-    width = 0
     try:
-        for record in reader:
-            if len(grid) == limits.max_rows:
-                raise SheetRefused(f"The CSV has more than {limits.max_rows:,} rows; the limit is "
-                                   f"{limits.max_rows:,} rows.")
-            if len(record) > width:
-                while record and record[-1] == "":
-                    record.pop()
-                width = max(width, len(record))
-                if width > limits.max_columns:
-                    raise SheetRefused(f"The CSV has {width:,} columns on line {reader.line_num:,}; the limit is "
-                                       f"{limits.max_columns:,} columns.")
-            grid.append(record)
+        grid = list(reader)
     except csv.Error as error:
         raise SheetRefused(f"The CSV cannot be read at line {reader.line_num:,}: {error}.") from None
     for record in grid:
+        while record and record[-1] == "":  # Excel pads lines with empty fields out to its widest row
+            record.pop()
+    width = max(map(len, grid), default=0)
+    if len(grid) > limits.max_rows:
+        raise SheetRefused(f"The CSV has {len(grid):,} rows; the limit is {limits.max_rows:,} rows.")
+    if width > limits.max_columns:
+        widest = next(number for number, record in enumerate(grid, start=1) if len(record) == width)
+        raise SheetRefused(f"The CSV has {width:,} columns (row {widest:,}); the limit is {limits.max_columns:,} "
+                           "columns.")
+    for record in grid:
         if len(record) < width:
             record.extend([""] * (width - len(record)))
-        elif len(record) > width:
-            del record[width:]
     return grid
 
 
