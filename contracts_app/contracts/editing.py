@@ -24,6 +24,7 @@ from scoring.clause_rules import clause_problems, weight_problem
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
+from ..scores.recompute import recompute_from
 
 ENUM_FIELDS = {"direction": Direction, "row_direction": Direction, "aggregation": Aggregation, "curve": Curve}
 CONTRACT_FIELDS = ("number", "title", "vendor_id", "category_id", "start_date", "end_date", "value", "capacity",
@@ -227,6 +228,7 @@ def amend_clause(contract: Contract, terms: dict, effective_from: str, reason: s
                            created_by=actor, **_typed(terms), language=language_for(contract, terms))
     db.session.add(clause)
     db.session.flush()
+    recompute_from(contract, effective_from)  # earlier months keep the results they had
     record_event("clause_amended", clause, before=snapshot(current) if current else None, after=snapshot(clause),
                  actor=actor, summary=f"{contract.number}: clause {clause.key} amended from {effective_from}: {reason.strip()}")
     return clause

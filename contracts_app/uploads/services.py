@@ -11,6 +11,7 @@ from imports.check import CheckedRows
 from models import Contract, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
+from ..scores.recompute import recompute_period
 
 __all__ = ["CommitOutcome", "CheckedRows", "commit_rows", "find_committed"]
 
@@ -119,6 +120,7 @@ def commit_rows(
         upload.committed_at = utcnow()
         db.session.flush()
     _insert_observations(upload, rows)
+    recompute_period(contract, period)
     record_event(
         "upload_committed", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
         summary=f"{contract.number} {period}: {len(rows)} rows from {filename}",

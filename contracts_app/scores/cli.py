@@ -1,0 +1,145 @@
+"""`scores`, `rankings` and `set-invoice` (SPEC §6); JSON uses SPEC's field names."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from imports.export import write_csv
+from models import ClauseResult, Contract, ContractPeriodScore, ServiceCategory, db
+from scoring.periods import is_period
+
+from .invoices import InvoiceRefused, parse_amount, set_invoice
+from .rankings import vendor_rankings
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+def _refuse(message: str) -> None:
+    db.session.rollback()
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _money(value) -> str | None:
+    """Full precision, without the storage column's trailing zeros."""
+    return None if value is None else format(value.normalize(), "f")
+
+
+def _contract(number: str) -> Contract:
+    contract = db.session.scalars(select(Contract).where(Contract.number == number)).first()
+    if contract is None:
+        _refuse(f"No contract numbered {number}.")
+    return contract
+
+
+def _period_option(period: str | None) -> None:
+    if period is not None and not is_period(period):
+        raise click.BadParameter(f"'{period}' is not a month; write it as YYYY-MM", param_hint="--period")
+
+
+def contract_scores(contract: Contract, period: str | None) -> list[dict]:
+    query = select(ContractPeriodScore).where(ContractPeriodScore.contract_id == contract.id)
+    if period:
+        query = query.where(ContractPeriodScore.period == period)
+    scores = db.session.scalars(query.order_by(ContractPeriodScore.period)).all()
+    results = db.session.scalars(select(ClauseResult).where(ClauseResult.contract_id == contract.id)
+                                 .order_by(ClauseResult.period, ClauseResult.clause_key)).all()
+    by_period: dict[str, list[ClauseResult]] = {}
+    for result in results:
+        by_period.setdefault(result.period, []).append(result)
+    return [{
+        "contract": contract.number, "period": s.period, "composite": s.composite, "coverage": s.coverage,
+        "observations": s.observations, "invoice": _money(s.invoice_amount), "bonus": _money(s.bonus),
+        "penalty": _money(s.penalty), "net": _money(s.net),
+        "clauses": [{"key": r.clause_key, "value": r.value, "attainment": r.attainment, "status": r.status.value,
+                     "observations": r.observations} for r in by_period.get(s.period, [])],
+    } for s in scores]
+
+
+def _fmt(value, places: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{places}f}"
+
+
+@click.command("scores")
+@click.argument("contract_number")
+@click.option("--period", help="One month (YYYY-MM); default every month with data.")
+@click.option("--format", "output", type=FORMATS, default="table", show_default=True)
+@with_appcontext
+def scores_command(contract_number: str, period: str | None, output: str) -> None:
+    """Clause results and composites of a contract."""
+    _period_option(period)
+    rows = contract_scores(_contract(contract_number), period)
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2))
+    elif output == "csv":
+        header = ["contract", "period", "clause", "value", "attainment", "status", "composite", "coverage",
+                  "observations", "bonus", "penalty", "net"]
+        lines = [[r["contract"], r["period"], c["key"], c["value"], c["attainment"], c["status"], r["composite"],
+                  r["coverage"], r["observations"], r["bonus"], r["penalty"], r["net"]]
+                 for r in rows for c in r["clauses"]]
+        click.echo(write_csv(header, lines).decode("utf-8-sig"), nl=False)
+    else:
+        if not rows:
+            click.echo(f"{contract_number}: no scored months{' in ' + period if period else ''}.")
+        for r in rows:
+            incomplete = "" if r["coverage"] >= 1 else f"  INCOMPLETE (coverage {r['coverage'] * 100:.0f} %)"
+            click.echo(f"{r['period']}  composite {_fmt(r['composite'])}  observations {r['observations']}  "
+                       f"net {_fmt(float(r['net']) if r['net'] else 0, 2)}{incomplete}")
+            for c in r["clauses"]:
+                click.echo(f"    {c['key']:<22} value {_fmt(c['value'], 2):>10}  attainment {_fmt(c['attainment']):>6}  "
+                           f"{c['status']}")
+
+
+@click.command("rankings")
+@click.argument("category_slug")
+@click.option("--period", required=True, help="The month the ranking is as of (YYYY-MM).")
+@click.option("--window", default=6, show_default=True, type=click.IntRange(1, 60), help="Months in the window.")
+@click.option("--format", "output", type=FORMATS, default="table", show_default=True)
+@with_appcontext
+def rankings_command(category_slug: str, period: str, window: int, output: str) -> None:
+    """Vendor ranking in a category."""
+    _period_option(period)
+    category = db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == category_slug)).first()
+    if category is None:
+        _refuse(f"No service category with slug {category_slug}.")
+    rows = [{"vendor": r.vendor.name, "score": r.score, "rank": r.rank, "insufficient_data": r.insufficient_data,
+             "probation": r.probation, "periods": r.scored_periods, "observations": r.observations,
+             "met": r.clauses.get("met", 0), "partial": r.clauses.get("partial", 0),
+             "failed": r.clauses.get("failed", 0), "reasons": r.reasons}
+            for r in vendor_rankings(category, period, window)]
+    if output == "json":
+        click.echo(json.dumps({"category": category_slug, "period": period, "window": window, "vendors": rows},
+                              indent=2))
+    elif output == "csv":
+        header = ["rank", "vendor", "score", "insufficient_data", "probation", "periods", "observations"]
+        click.echo(write_csv(header, [[r[h] for h in header] for r in rows]).decode("utf-8-sig"), nl=False)
+    else:
+        click.echo(f"{category.name}, {window} months to {period}")
+        for r in rows:
+            flags = "; ".join(r["reasons"])
+            click.echo(f"{r['rank'] if r['rank'] else '—':>3}  {r['vendor']:<28} {_fmt(r['score']):>6}  "
+                       f"{r['periods']} months, {r['observations']} obs  {flags}")
+
+
+@click.command("set-invoice")
+@click.argument("contract_number")
+@click.argument("period")
+@click.argument("amount")
+@with_appcontext
+def set_invoice_command(contract_number: str, period: str, amount: str) -> None:
+    """Record a period's invoice amount (dollars)."""
+    contract = _contract(contract_number)
+    try:
+        score = set_invoice(contract, period, parse_amount(amount), None)
+    except InvoiceRefused as exc:
+        _refuse(f"Invoice not recorded: {exc}")
+    db.session.commit()
+    click.echo(f"{contract.number} {period}: invoice {score.invoice_amount:,.2f}; bonus {score.bonus:,.2f}, "
+               f"penalty {score.penalty:,.2f}, net {score.net:,.2f}.")
+
+
+COMMANDS = (scores_command, rankings_command, set_invoice_command)

@@ -1,0 +1,108 @@
+"""Vendor scores, ranks and flags in a category at a period (SPEC §3), read from stored period scores."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from models import ClauseResult, ClauseStatus, Contract, ContractPeriodScore, ServiceCategory, Vendor, db
+from scoring.periods import add_months
+from scoring.rankings import (
+    DEFAULT_PROBATION_THRESHOLD,
+    DEFAULT_WINDOW_MONTHS,
+    MIN_OBSERVATIONS,
+    MIN_SCORED_PERIODS,
+    insufficient_data,
+    on_probation,
+    rank,
+    vendor_period_composite,
+    vendor_score,
+    window_periods,
+)
+
+PROBATION_LOOKBACK_MONTHS = 24
+
+
+@dataclass
+class VendorRanking:
+    vendor: Vendor
+    score: float | None
+    rank: int | None
+    insufficient_data: bool
+    probation: bool
+    scored_periods: int
+    observations: int
+    trend: list[tuple[str, float | None]]  # the vendor's period composite in each month of the window
+    clauses: dict[str, int] = field(default_factory=dict)  # met / partial / failed counts in the window
+    reasons: list[str] = field(default_factory=list)
+
+
+def _period_composites(category: ServiceCategory, first: str, last: str) -> dict[int, dict[str, list[tuple]]]:
+    """vendor id -> period -> [(composite, observations)] of its contracts in the category."""
+    rows = db.session.execute(
+        select(Contract.vendor_id, ContractPeriodScore.period, ContractPeriodScore.composite,
+               ContractPeriodScore.observations)
+        .join(Contract, Contract.id == ContractPeriodScore.contract_id)
+        .where(Contract.category_id == category.id, ContractPeriodScore.period >= first,
+               ContractPeriodScore.period <= last)
+    ).all()
+    out: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    for vendor_id, period, composite, observations in rows:
+        out[vendor_id][period].append((composite, observations))
+    return out
+
+
+def _clause_counts(category: ServiceCategory, periods: list[str]) -> dict[int, dict[str, int]]:
+    rows = db.session.execute(
+        select(Contract.vendor_id, ClauseResult.status, func.count())
+        .join(Contract, Contract.id == ClauseResult.contract_id)
+        .where(Contract.category_id == category.id, ClauseResult.period.in_(periods))
+        .group_by(Contract.vendor_id, ClauseResult.status)
+    ).all()
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"met": 0, "partial": 0, "failed": 0})
+    for vendor_id, status, count in rows:
+        if status != ClauseStatus.NO_DATA:
+            out[vendor_id][status.value] = count
+    return out
+
+
+def category_vendors(category: ServiceCategory) -> list[Vendor]:
+    return list(db.session.scalars(
+        select(Vendor).join(Contract, Contract.vendor_id == Vendor.id)
+        .where(Contract.category_id == category.id).distinct().order_by(Vendor.name)))
+
+
+def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAULT_WINDOW_MONTHS,
+                    probation_threshold: float = DEFAULT_PROBATION_THRESHOLD) -> list[VendorRanking]:
+    """Every vendor with a contract in the category: score over the window, rank, flags and why."""
+    periods = window_periods(period, window)
+    history = _period_composites(category, add_months(period, -(PROBATION_LOOKBACK_MONTHS - 1)), period)
+    counts = _clause_counts(category, periods)
+    rankings: list[VendorRanking] = []
+    for vendor in category_vendors(category):
+        by_period = history.get(vendor.id, {})
+        in_window = [cp for p in periods for cp in by_period.get(p, [])]
+        scored = [(c, n) for c, n in in_window if c is not None and n]
+        scored_periods = len({p for p in periods for c, n in by_period.get(p, []) if c is not None and n})
+        observations = sum(n for _, n in scored)
+        composites_by_period = {p: vendor_period_composite(cps) for p, cps in by_period.items()}
+        flagged = insufficient_data(scored_periods, observations)
+        probation = on_probation(composites_by_period, period, probation_threshold)
+        reasons = []
+        if flagged:
+            reasons.append(f"insufficient data: {scored_periods} scored months and {observations} observations in "
+                           f"the window (needs {MIN_SCORED_PERIODS} and {MIN_OBSERVATIONS})")
+        if probation:
+            reasons.append(f"probation: composite below {probation_threshold:g} in its two most recent scored months")
+        rankings.append(VendorRanking(
+            vendor=vendor, score=vendor_score(scored), rank=None, insufficient_data=flagged, probation=probation,
+            scored_periods=scored_periods, observations=observations,
+            trend=[(p, composites_by_period.get(p)) for p in periods], clauses=dict(counts[vendor.id]),
+            reasons=reasons,
+        ))
+    ranks = rank({r.vendor.id: (None if r.insufficient_data else r.score) for r in rankings})
+    for ranking in rankings:
+        ranking.rank = ranks[ranking.vendor.id]
+    rankings.sort(key=lambda r: (r.rank is None, r.rank or 0, -(r.score or 0), r.vendor.name))
+    return rankings
