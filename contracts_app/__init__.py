@@ -59,13 +59,17 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard.views import bp as dashboard_bp
     from .health.views import bp as health_bp
     from .library.views import bp as library_bp
+    from .payments.views import bp as payments_bp
+    from .rankings.views import bp as rankings_bp
+    from .recommendations.views import bp as recommendations_bp
     from .schedules.views import bp as schedules_bp
+    from .scorecards.views import bp as scorecards_bp
     from .uploads.views import bp as uploads_bp
     from .vendors.views import bp as vendors_bp
 
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
-        admin_bp, health_bp,
+        scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,0 +1,165 @@
+"""Charts drawn on the server as SVG: no network, no script, readable in print.
+
+Colours come from presentation attributes (the CSP forbids inline style). Every chart carries a
+<title> and a text description, so it is never colour alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Sequence
+
+from markupsafe import Markup
+
+BLUE, GREEN, RED, GREY, DARK = "#0d6efd", "#198754", "#dc3545", "#adb5bd", "#212529"
+SERIES_COLOURS = ("#0d6efd", "#6f42c1", "#fd7e14", "#20c997", "#d63384", "#6c757d")
+
+
+@dataclass(frozen=True)
+class Frame:
+    width: int = 560
+    height: int = 220
+    left: int = 48
+    right: int = 16
+    top: int = 16
+    bottom: int = 40
+
+    @property
+    def plot_width(self) -> int:
+        return self.width - self.left - self.right
+
+    @property
+    def plot_height(self) -> int:
+        return self.height - self.top - self.bottom
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.1f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _bounds(values: Sequence[float], extra: Sequence[float]) -> tuple[float, float]:
+    points = [v for v in list(values) + list(extra) if v is not None]
+    if not points:
+        return 0.0, 1.0
+    low, high = min(points), max(points)
+    if low == high:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.08
+    return low - pad, high + pad
+
+
+def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
+               title: str, target: float | None = None, minimum: float | None = None,
+               y_min: float | None = None, y_max: float | None = None, frame: Frame = Frame()) -> Markup:
+    """Lines over months; gaps where a month has no value; dashed target and minimum lines."""
+    all_values = [v for _, values in series for v in values if v is not None]
+    low, high = _bounds(all_values, [x for x in (target, minimum) if x is not None])
+    low = y_min if y_min is not None else low
+    high = y_max if y_max is not None else high
+    n = max(len(labels), 1)
+
+    def x(i: int) -> float:
+        return frame.left + (frame.plot_width * (i + 0.5) / n)
+
+    def y(v: float) -> float:
+        return frame.top + frame.plot_height * (1 - (v - low) / (high - low))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}" '
+             f'class="chart" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
+             f'<rect x="{frame.left}" y="{frame.top}" width="{frame.plot_width}" height="{frame.plot_height}" '
+             f'fill="#fff" stroke="#dee2e6"/>']
+    for tick in range(5):
+        value = low + (high - low) * tick / 4
+        parts.append(f'<text x="{frame.left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="{DARK}">{_fmt(value)}</text>')
+    step = max(1, n // 12)
+    for i, label in enumerate(labels):
+        if i % step == 0:
+            parts.append(f'<text x="{x(i):.1f}" y="{frame.height - frame.bottom + 16}" text-anchor="middle" '
+                         f'font-size="11" fill="{DARK}">{escape(label)}</text>')
+    for value, colour, name in ((target, GREEN, "target"), (minimum, RED, "minimum")):
+        if value is not None and low <= value <= high:
+            parts.append(f'<line x1="{frame.left}" x2="{frame.left + frame.plot_width}" y1="{y(value):.1f}" '
+                         f'y2="{y(value):.1f}" stroke="{colour}" stroke-dasharray="6 4" stroke-width="1.5"/>')
+            parts.append(f'<text x="{frame.left + frame.plot_width - 4}" y="{y(value) - 4:.1f}" text-anchor="end" '
+                         f'font-size="11" fill="{colour}">{name} {_fmt(value)}</text>')
+    for index, (name, values) in enumerate(series):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        segment: list[str] = []
+        for i, value in enumerate(values):
+            if value is None:
+                if len(segment) > 1:
+                    parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(segment)}"/>')
+                segment = []
+                continue
+            segment.append(f"{x(i):.1f},{y(value):.1f}")
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
+                         f'<title>{escape(name)} {escape(labels[i])}: {_fmt(value)}</title></circle>')
+        if len(segment) > 1:
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(segment)}"/>')
+    if len(series) > 1:
+        for index, (name, _values) in enumerate(series):
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+            lx = frame.left + 8 + index * 150
+            parts.append(f'<rect x="{lx}" y="{frame.height - 14}" width="10" height="10" fill="{colour}"/>'
+                         f'<text x="{lx + 14}" y="{frame.height - 5}" font-size="11" fill="{DARK}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, maximum: float = 100.0,
+              marks: Sequence[tuple[str, Sequence[float | None]]] = (), frame: Frame = Frame(height=0)) -> Markup:
+    """Horizontal bars, one per item, labelled with their value; optional comparison ticks per item."""
+    row = 26
+    height = frame.top + row * len(items) + frame.bottom
+    left, width = 190, frame.width
+    plot = width - left - 60
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    for i, (label, value) in enumerate(items):
+        top = frame.top + i * row
+        parts.append(f'<text x="{left - 8}" y="{top + 16}" text-anchor="end" font-size="12" fill="{DARK}">'
+                     f'{escape(label[:28])}</text>')
+        if value is None:
+            parts.append(f'<text x="{left + 4}" y="{top + 16}" font-size="12" fill="{GREY}">no score</text>')
+            continue
+        length = max(plot * min(value, maximum) / maximum, 1)
+        parts.append(f'<rect x="{left}" y="{top + 4}" width="{length:.1f}" height="16" fill="{BLUE}">'
+                     f'<title>{escape(label)}: {_fmt(value)}</title></rect>')
+        parts.append(f'<text x="{left + length + 6:.1f}" y="{top + 16}" font-size="12" fill="{DARK}">{_fmt(value)}</text>')
+        for index, (name, values) in enumerate(marks):
+            mark = values[i] if i < len(values) else None
+            if mark is not None:
+                mx = left + plot * min(mark, maximum) / maximum
+                colour = SERIES_COLOURS[(index + 2) % len(SERIES_COLOURS)]
+                parts.append(f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{top + 1}" y2="{top + 23}" stroke="{colour}" '
+                             f'stroke-width="3"><title>{escape(name)}: {_fmt(mark)}</title></line>')
+    for index, (name, _values) in enumerate(marks):
+        colour = SERIES_COLOURS[(index + 2) % len(SERIES_COLOURS)]
+        lx = left + index * 170
+        parts.append(f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{lx + 14}" y="{height - 5}" font-size="11" fill="{DARK}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def sparkline(values: Sequence[float | None], *, title: str, low: float = 0.0, high: float = 100.0,
+              width: int = 120, height: int = 28) -> Markup:
+    """A small trend line for a table cell (gaps for months without a value)."""
+    n = max(len(values), 1)
+    points, parts = [], [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+                         f'height="{height}" class="sparkline" role="img" aria-label="{escape(title)}">'
+                         f'<title>{escape(title)}</title>']
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        x = 3 + (width - 6) * (i / max(n - 1, 1))
+        y = height - 3 - (height - 6) * (min(max(value, low), high) - low) / (high - low)
+        points.append(f"{x:.1f},{y:.1f}")
+    if len(points) > 1:
+        parts.append(f'<polyline fill="none" stroke="{BLUE}" stroke-width="1.5" points="{" ".join(points)}"/>')
+    if points:
+        last_x, last_y = points[-1].split(",")
+        parts.append(f'<circle cx="{last_x}" cy="{last_y}" r="2.5" fill="{BLUE}"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

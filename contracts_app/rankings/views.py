@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("rankings", __name__, url_prefix="/rankings")
