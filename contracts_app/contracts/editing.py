@@ -224,8 +224,9 @@ def amend_clause(contract: Contract, terms: dict, effective_from: str, reason: s
         problems.append(("effective_from", f"Must be after {current.effective_from}, when the version now in force started."))
     if problems:
         raise ContractRuleError(problems)
+    values = {**_typed(terms), "language": language_for(contract, terms)}
     clause = OutcomeClause(contract=contract, effective_from=effective_from, amendment_reason=reason.strip(),
-                           created_by=actor, **_typed(terms), language=language_for(contract, terms))
+                           created_by=actor, **values)
     db.session.add(clause)
     db.session.flush()
     recompute_from(contract, effective_from)  # earlier months keep the results they had
