@@ -75,7 +75,7 @@ def template_columns(contract: Contract, period: str) -> list[TemplateColumn]:
     category = contract.category
     columns = [
         TemplateColumn(key=spec.row_key, header=spec.row_key, kind="id", required=True,
-                       description=f"Identifies one unit of work ({category.unit}); unique, never reused in another month."),
+                       description="Identifies one unit of work (one row); unique, never reused in another month."),
         TemplateColumn(key=spec.date_column, header=spec.date_column, kind="date", required=True,
                        description=f"The date the work was done, inside {period}."),
     ]

@@ -246,7 +246,7 @@ def test_manager_uploads_fixes_and_commits_a_monthly_sheet(page: Page, city_serv
     expect_flash(page, f"{FILENAME} discarded; nothing was stored.")
     discarded = history.locator("tbody tr").first
     expect(discarded).to_contain_text(PERIOD)
-    expect(discarded.locator(".badge")).to_have_text("Rejected")
+    expect(discarded.locator(".badge")).to_have_text("Discarded")
 
     # --- the manager fixes the two marked cells in the checked sheet and uploads it again --------
     data[f"{column_letter(header, 'pci_after')}{excel_row(BAD_NUMBER)}"].value = BAD_NUMBER[3]
@@ -294,5 +294,5 @@ def test_manager_uploads_fixes_and_commits_a_monthly_sheet(page: Page, city_serv
     expect(cells.nth(3)).to_have_text(str(ROWS))
     expect(cells.nth(4)).to_have_text("0")
     expect(cells.nth(5)).to_have_text(MANAGER)
-    expect(history.locator("tbody tr").nth(1).locator(".badge")).to_have_text("Rejected")
+    expect(history.locator("tbody tr").nth(1).locator(".badge")).to_have_text("Discarded")
     save_screenshot(page, "manager-sheets-history-after-commit")
