@@ -51,6 +51,10 @@ URL_ARGUMENTS = {
 # Routes that need a query string to answer 200 to the right role.
 QUERY_STRINGS = {
     "uploads.template": "?period=2026-01",
+    "payments.export": "?period=2026-01",  # without it: the latest month with committed data, if any
+    # The world's only category has no scored month yet, so the exports need the month named.
+    "rankings.export_xlsx": "?period=2026-01&window=6",
+    "rankings.export_csv": "?period=2026-01&window=6",
 }
 
 
