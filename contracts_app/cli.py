@@ -19,6 +19,7 @@ from .admin.services import UserInputError, create_user
 from .contracts.importer import load_contracts
 from .demo.city import DEMO_PASSWORD, DEMO_USERS
 from .demo.seed import seed_demo
+from .recommendations.cli import recommend_command
 from .scores.cli import COMMANDS as score_commands
 from .uploads.cli_report import as_json, as_text
 from .uploads.sheets import UploadRefused, import_path
@@ -176,5 +177,5 @@ def import_sheets_command(folder: Path, commit: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     for command in (init_db_command, seed_demo_command, create_user_command, import_contracts_command,
-                    import_sheet_command, import_sheets_command, *score_commands):
+                    import_sheet_command, import_sheets_command, *score_commands, recommend_command):
         app.cli.add_command(command)

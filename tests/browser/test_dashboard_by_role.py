@@ -15,8 +15,9 @@ from tests.browser.conftest import save_screenshot, sign_in
 
 EMAIL_BY_ROLE = {role: email for email, role, _name in DEMO_USERS}
 ROLES = ["admin", "procurement", "contract_manager", "finance"]
-EVERYONE_NAV = ["Dashboard", "Contracts", "Vendors", "Categories", "Clause library"]
+EVERYONE_NAV = ["Dashboard", "Contracts", "Vendors", "Categories", "Clause library", "Rankings"]
 ADMIN_NAV = ["Users", "Audit log"]
+FINANCE_NAV = ["Payments", "Reallocation"]
 BOOTSTRAP_PRIMARY = "rgb(13, 110, 253)"
 MANAGER_CONTRACTS = sorted(c[0] for c in CONTRACTS if c[0].startswith(MANAGER_CONTRACT_PREFIX))
 
@@ -51,7 +52,7 @@ def test_dashboard_navigation_and_pages_by_role(page: Page, live_server: str, ro
         assert count > 0, f"dashboard count {key} is {count}"
 
     # The menu matches the role: only the admin sees Users and Audit log.
-    expected_nav = EVERYONE_NAV + (ADMIN_NAV if role == "admin" else [])
+    expected_nav = EVERYONE_NAV + (ADMIN_NAV if role == "admin" else []) + (FINANCE_NAV if role == "finance" else [])
     assert nav_labels(page) == expected_nav
     expect(page.locator("#main-nav .nav-link.active")).to_have_text("Dashboard")
 

@@ -1,0 +1,42 @@
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, FloatField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
+
+PERIOD = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Write the month as YYYY-MM, e.g. 2026-11.")
+
+
+class RecommendationForm(FlaskForm):
+    """The inputs of SPEC §4; read from the query string so a result can be linked and compared."""
+
+    class Meta:
+        csrf = False  # a GET form: it changes nothing
+
+    category = SelectField("Service category", validators=[DataRequired()])
+    period = StringField("Target month", validators=[DataRequired(), PERIOD],
+                         description="The month the work is for. Scores are taken as of the month before.")
+    volume = DecimalField("Total volume", validators=[InputRequired(), NumberRange(min=0.01)],
+                          description="How much work to hand out that month, in the category's unit.")
+    window = IntegerField("Score window (months)", default=6, validators=[InputRequired(), NumberRange(1, 60)],
+                          description="Months of results that make a vendor's score (default 6).")
+    floor = FloatField("Floor share", default=0.10, validators=[InputRequired(), NumberRange(0, 1)],
+                       description="Least share each eligible vendor gets, to keep competition (0.10 = 10 %).")
+    gamma = FloatField("γ (gamma)", default=2.0, validators=[InputRequired(), NumberRange(0.01, 10)],
+                       description="How strongly better scores win more work: weight = (score/100)^γ. 1 is "
+                                   "proportional; 2 (default) favours the best more.")
+    what_if_floor = FloatField("What-if floor share", validators=[Optional(), NumberRange(0, 1)])
+    what_if_gamma = FloatField("What-if γ", validators=[Optional(), NumberRange(0.01, 10)])
+    submit = SubmitField("Recommend")
+
+
+class SaveForm(FlaskForm):
+    category = HiddenField()
+    period = HiddenField()
+    volume = HiddenField()
+    window = HiddenField()
+    floor = HiddenField()
+    gamma = HiddenField()
+    submit = SubmitField("Save as draft")
+
+
+class ApproveForm(FlaskForm):
+    submit = SubmitField("Approve")

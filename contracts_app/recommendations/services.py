@@ -1,0 +1,172 @@
+"""Reallocation runs (SPEC §4): inputs from stored scores, the pure allocation, drafts and approval."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select, update
+
+from models import (
+    Contract,
+    ContractStatus,
+    Recommendation,
+    RecommendationLine,
+    RecommendationStatus,
+    ServiceCategory,
+    User,
+    Vendor,
+    db,
+    utcnow,
+)
+from scoring.allocation import Allocation, AllocationVendor, allocate
+from scoring.periods import add_months, is_period
+
+from ..audit import record_event, snapshot
+from ..scores.rankings import vendor_rankings
+
+
+class RecommendationRefused(ValueError):
+    """Refused input or action; the message says which field or rule."""
+
+
+@dataclass(frozen=True)
+class RecommendationInputs:
+    category: ServiceCategory
+    period: str  # the target month the work is for
+    volume: Decimal
+    window: int = 6
+    floor: float = 0.10
+    gamma: float = 2.0
+    probation_threshold: float = 50.0
+
+    @property
+    def scores_as_of(self) -> str:
+        return add_months(self.period, -1)
+
+
+@dataclass
+class RecommendationResult:
+    inputs: RecommendationInputs
+    allocation: Allocation
+    vendors: dict[str, Vendor] = field(default_factory=dict)
+
+
+def check_inputs(inputs: RecommendationInputs) -> None:
+    problems = []
+    if not is_period(inputs.period):
+        problems.append(f"period: '{inputs.period}' is not a month; write it as YYYY-MM")
+    if inputs.volume is None or not inputs.volume.is_finite() or inputs.volume <= 0:
+        problems.append("volume: the total volume must be more than 0")
+    elif inputs.volume != inputs.volume.quantize(Decimal("0.01")):
+        problems.append("volume: at most 2 decimals (volumes are allocated to the hundredth)")
+    if not 1 <= inputs.window <= 60:
+        problems.append("window: the window is 1 to 60 months")
+    if not 0 <= inputs.floor <= 1:
+        problems.append("floor: the floor share is a fraction from 0 to 1 (0.1 means 10 %)")
+    if not 0 < inputs.gamma <= 10:
+        problems.append("gamma: γ must be more than 0 and at most 10")
+    if not 0 <= inputs.probation_threshold <= 100:
+        problems.append("probation_threshold: a score from 0 to 100")
+    if problems:
+        raise RecommendationRefused("; ".join(problems))
+
+
+def _contracts_covering(category: ServiceCategory, period: str) -> dict[int, list[Contract]]:
+    contracts = db.session.scalars(select(Contract).where(Contract.category_id == category.id,
+                                                          Contract.status == ContractStatus.ACTIVE))
+    out: dict[int, list[Contract]] = {}
+    for contract in contracts:
+        if contract.covers(period):
+            out.setdefault(contract.vendor_id, []).append(contract)
+    return out
+
+
+def last_approved(category: ServiceCategory, before_period: str | None = None) -> Recommendation | None:
+    query = select(Recommendation).where(Recommendation.category_id == category.id,
+                                         Recommendation.status == RecommendationStatus.APPROVED)
+    if before_period:
+        query = query.where(Recommendation.target_period < before_period)
+    return db.session.scalars(query.order_by(Recommendation.target_period.desc(),
+                                             Recommendation.approved_at.desc())).first()
+
+
+def run(inputs: RecommendationInputs) -> RecommendationResult:
+    """The recommendation for these inputs; the same inputs always give the same output."""
+    check_inputs(inputs)
+    rankings = {r.vendor.id: r for r in vendor_rankings(inputs.category, inputs.scores_as_of, inputs.window,
+                                                        inputs.probation_threshold)}
+    covering = _contracts_covering(inputs.category, inputs.period)
+    previous = last_approved(inputs.category, inputs.period)
+    last_volumes = {line.vendor_id: line.volume for line in previous.lines} if previous else {}
+    vendors: dict[str, Vendor] = {}
+    entries = []
+    for ranking in rankings.values():
+        vendor = ranking.vendor
+        vendors[vendor.name] = vendor
+        contracts = covering.get(vendor.id, [])
+        capacities = [c.capacity for c in contracts]
+        capacity = None if not contracts or any(c is None for c in capacities) else sum(capacities, Decimal("0"))
+        entries.append(AllocationVendor(
+            name=vendor.name, score=ranking.score, insufficient_data=ranking.insufficient_data,
+            probation=ranking.probation, eligible=bool(contracts), capacity=capacity,
+            last_volume=last_volumes.get(vendor.id) if previous else None, rank=ranking.rank))
+    allocation = allocate(sorted(entries, key=lambda e: e.name), volume=inputs.volume, floor=inputs.floor,
+                          gamma=inputs.gamma, unit=inputs.category.unit)
+    return RecommendationResult(inputs=inputs, allocation=allocation, vendors=vendors)
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def _line_detail(line) -> dict:
+    """What the saved record keeps of each line's explanation, so it reads the same forever."""
+    names = ("eligible", "weight", "share_before_floor", "share_after_floor", "share_after_capacity",
+             "equal_split_volume", "change_vs_equal", "last_volume", "change_vs_last")
+    return {name: _plain(getattr(line, name)) for name in names}
+
+
+def save_draft(result: RecommendationResult, actor: User) -> Recommendation:
+    inputs, allocation = result.inputs, result.allocation
+    recommendation = Recommendation(
+        category_id=inputs.category.id, target_period=inputs.period, volume=inputs.volume,
+        window_months=inputs.window, floor_share=inputs.floor, gamma=inputs.gamma,
+        probation_threshold=inputs.probation_threshold, unallocated=allocation.unallocated,
+        floor_dropped=allocation.floor_dropped, status=RecommendationStatus.DRAFT, created_by_id=actor.id,
+        inputs={"scores_as_of": inputs.scores_as_of, "notes": list(allocation.notes),
+                "allocated": str(allocation.allocated),
+                "lines": {str(result.vendors[line.name].id): _line_detail(line) for line in allocation.lines}},
+    )
+    db.session.add(recommendation)
+    for line in allocation.lines:
+        recommendation.lines.append(RecommendationLine(
+            vendor_id=result.vendors[line.name].id, score=line.score, rank=line.rank,
+            insufficient_data=line.insufficient_data, probation=line.probation,
+            share_before=line.share_before_floor or 0.0, share=line.share, volume=line.volume,
+            capacity=line.capacity, reason=line.reason))
+    db.session.flush()
+    record_event("recommendation_saved", recommendation, after=snapshot(recommendation), actor=actor,
+                 summary=f"{inputs.category.name} {inputs.period}: draft of {inputs.volume} {inputs.category.unit}")
+    return recommendation
+
+
+def approve(recommendation: Recommendation, actor: User) -> None:
+    """Finance approves a draft once; an approved recommendation never changes again."""
+    if recommendation.status == RecommendationStatus.APPROVED:
+        raise RecommendationRefused(
+            f"Already approved on {recommendation.approved_at:%Y-%m-%d %H:%M} UTC by "
+            f"{recommendation.approved_by.email if recommendation.approved_by else 'someone'}; it cannot change.")
+    before = snapshot(recommendation)
+    # A conditional update: of two approvals racing, exactly one finds the draft still a draft.
+    changed = db.session.execute(
+        update(Recommendation)
+        .where(Recommendation.id == recommendation.id, Recommendation.status == RecommendationStatus.DRAFT)
+        .values(status=RecommendationStatus.APPROVED, approved_by_id=actor.id, approved_at=utcnow())
+    ).rowcount
+    if changed != 1:
+        raise RecommendationRefused("Someone approved this recommendation a moment ago; it cannot change.")
+    db.session.refresh(recommendation)
+    record_event("recommendation_approved", recommendation, before=before, after=snapshot(recommendation),
+                 actor=actor, summary=f"{recommendation.category.name} {recommendation.target_period} approved")
