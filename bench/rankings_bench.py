@@ -25,7 +25,7 @@ Also reported: CPU time per request, the full (generation-2) garbage collections
 requests, the load average (other work on the machine inflates wall-time p95), peak memory (maxrss).
 Exit status: 0 when every target is met, 1 when one is missed or a page fails.
 
-Run: .venv/bin/python -m bench.rankings_bench [--rebuild] [--requests 50] [--profile] [--strict] [--gc-freeze]
+Run: .venv/bin/python -m bench.rankings_bench [--rebuild] [--requests 50] [--profile] [--strict] [--no-settle]
 """
 from __future__ import annotations
 
@@ -431,7 +431,7 @@ def sign_in(client) -> None:
 
 
 def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: bool, strict: bool,
-            gc_freeze: bool = False) -> dict:
+            no_settle: bool = False) -> dict:
     from sqlalchemy import select
 
     from models import Contract, ServiceCategory, db
@@ -483,10 +483,12 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
     for i in range(warmup):
         for page in pages.values():
             page["call"](i)
-    if gc_freeze:  # what a server could do once its app is loaded; the app does not do it today
-        notes.append("--gc-freeze: gc.freeze() after start-up and warm-up (a diagnostic, not what the app does)")
-        gc.collect()
-        gc.freeze()
+    if not no_settle:  # what wsgi.py does once the app is loaded (contracts_app.runtime.settle_heap)
+        from contracts_app.runtime import settle_heap
+
+        settle_heap()
+    else:
+        notes.append("--no-settle: measured without settle_heap(), unlike the server (diagnostic)")
     times: dict[str, list[float]] = {name: [] for name in pages}
     cpu: dict[str, list[float]] = {name: [] for name in pages}
     full_gc: dict[str, list[float]] = {name: [] for name in pages}
@@ -667,8 +669,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile every page, not only a missed one")
     parser.add_argument("--strict", action="store_true", help="fail if a page is not built yet")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="diagnostic: gc.freeze() after start-up, to see what full collections cost the p95")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="diagnostic: skip settle_heap() (gc.freeze after start-up) that wsgi.py does")
     parser.add_argument("--stage", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:
@@ -684,7 +686,7 @@ def main() -> None:
         started = time.perf_counter()
         try:
             results = measure(database, workdir, args.requests, args.warmup, args.profile, args.strict,
-                              args.gc_freeze)
+                              args.no_settle)
         except PageFailed as exc:
             print(f"FAILED: {exc}", file=sys.stderr)
             sys.exit(1)

@@ -67,6 +67,18 @@ def _clause_counts(category: ServiceCategory, periods: list[str]) -> dict[int, d
     return out
 
 
+def _two_latest_scored(by_period: dict[str, list[tuple]], period: str) -> dict[str, float]:
+    """The vendor's two most recent scored months up to `period`: all that probation looks at."""
+    found: dict[str, float] = {}
+    for month in sorted((p for p in by_period if p <= period), reverse=True):
+        composite = vendor_period_composite(by_period[month])
+        if composite is not None:
+            found[month] = composite
+            if len(found) == 2:
+                break
+    return found
+
+
 def category_vendors(category: ServiceCategory) -> list[Vendor]:
     return list(db.session.scalars(
         select(Vendor).join(Contract, Contract.vendor_id == Vendor.id)
@@ -86,9 +98,9 @@ def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAUL
         scored = [(c, n) for c, n in in_window if c is not None and n]
         scored_periods = len({p for p in periods for c, n in by_period.get(p, []) if c is not None and n})
         observations = sum(n for _, n in scored)
-        composites_by_period = {p: vendor_period_composite(cps) for p, cps in by_period.items()}
+        composites_by_period = {p: vendor_period_composite(by_period[p]) for p in periods if p in by_period}
         flagged = insufficient_data(scored_periods, observations)
-        probation = on_probation(composites_by_period, period, probation_threshold)
+        probation = on_probation(_two_latest_scored(by_period, period), period, probation_threshold)
         reasons = []
         if flagged:
             reasons.append(f"insufficient data: {scored_periods} scored months and {observations} observations in "
