@@ -9,6 +9,8 @@ from flask_login import current_user
 
 from models import Role
 
+from .wording import plural_unit
+
 
 def money(value) -> str:
     if value is None:
@@ -32,6 +34,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(number, "number")
     app.add_template_filter(utc_time, "utc")
+    app.add_template_filter(plural_unit, "plural_unit")
 
     @app.context_processor
     def inject_roles():

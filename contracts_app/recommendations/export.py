@@ -6,6 +6,8 @@ from decimal import Decimal
 from imports.export import add_sheet, new_workbook, workbook_bytes
 from models import Recommendation
 
+from ..wording import plural_unit
+
 METHOD = [
     "How the work was allocated (the method the contracts promise, SPEC §4):",
     "1. Eligible vendors hold an active contract in the category covering the target month and are not on "
@@ -30,7 +32,7 @@ def recommendation_workbook(recommendation: Recommendation) -> bytes:
         ["Service category", category.name],
         ["Target month", recommendation.target_period],
         ["Scores as of", recommendation.inputs.get("scores_as_of", "")],
-        [f"Total volume ({category.unit})", recommendation.volume],
+        [f"Total volume ({plural_unit(category.unit)})", recommendation.volume],
         ["Allocated", Decimal(recommendation.inputs.get("allocated", "0"))],
         ["Unallocated", recommendation.unallocated],
         ["Score window (months)", recommendation.window_months],
@@ -42,7 +44,7 @@ def recommendation_workbook(recommendation: Recommendation) -> bytes:
         ["Approved by", recommendation.approved_by.email if recommendation.approved_by else ""],
         ["Approved at (UTC)", recommendation.approved_at.strftime("%Y-%m-%d %H:%M") if recommendation.approved_at else ""],
     ])
-    header = ["Vendor", "Score", "Rank", "Insufficient data", "Probation", "Share", f"Volume ({category.unit})",
+    header = ["Vendor", "Score", "Rank", "Insufficient data", "Probation", "Share", f"Volume ({plural_unit(category.unit)})",
               "Capacity", "Equal split", "Change vs equal split", "Last approved", "Change vs last approved", "Reason"]
     rows = []
     for line in recommendation.lines:

@@ -22,6 +22,7 @@ from scoring.allocation import Allocation, AllocationVendor, allocate
 from scoring.periods import add_months, is_period
 
 from ..audit import record_event, snapshot
+from ..wording import plural_unit
 from ..scores.rankings import vendor_rankings
 
 
@@ -111,7 +112,7 @@ def run(inputs: RecommendationInputs) -> RecommendationResult:
             probation=ranking.probation, eligible=bool(contracts), capacity=capacity,
             last_volume=last_volumes.get(vendor.id) if previous else None, rank=ranking.rank))
     allocation = allocate(sorted(entries, key=lambda e: e.name), volume=inputs.volume, floor=inputs.floor,
-                          gamma=inputs.gamma, unit=inputs.category.unit)
+                          gamma=inputs.gamma, unit=plural_unit(inputs.category.unit))
     return RecommendationResult(inputs=inputs, allocation=allocation, vendors=vendors)
 
 
@@ -148,7 +149,7 @@ def save_draft(result: RecommendationResult, actor: User) -> Recommendation:
             capacity=line.capacity, reason=line.reason))
     db.session.flush()
     record_event("recommendation_saved", recommendation, after=snapshot(recommendation), actor=actor,
-                 summary=f"{inputs.category.name} {inputs.period}: draft of {inputs.volume} {inputs.category.unit}")
+                 summary=f"{inputs.category.name} {inputs.period}: draft of {inputs.volume} {plural_unit(inputs.category.unit)}")
     return recommendation
 
 
