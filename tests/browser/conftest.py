@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from flask_migrate import upgrade
@@ -64,10 +66,10 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> str:
+@contextmanager
+def demo_city_server(tmp_path_factory, name: str) -> Iterator[str]:
     """The app with the demo city on a fresh SQLite file, served on a free local port."""
-    data_dir = tmp_path_factory.mktemp("browser-db")
+    data_dir = tmp_path_factory.mktemp(name)
     app = create_app(
         {
             "TESTING": True,
@@ -87,7 +89,7 @@ def live_server(tmp_path_factory) -> str:
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-live-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -97,6 +99,20 @@ def live_server(tmp_path_factory) -> str:
         server.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """The demo city shared by tests that only read."""
+    with demo_city_server(tmp_path_factory, "browser-db") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def city_server(tmp_path_factory) -> Iterator[str]:
+    """A private copy of the demo city for one test module that changes data (commits, approvals)."""
+    with demo_city_server(tmp_path_factory, "browser-city") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

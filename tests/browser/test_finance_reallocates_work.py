@@ -44,41 +44,6 @@ CAPACITY = {BEST: Decimal("40"), "Ridgeline Asphalt": Decimal("35"), "Keystone P
             ON_PROBATION: Decimal("30")}
 
 
-@pytest.fixture(scope="module")
-def city_server(tmp_path_factory) -> str:
-    """A live server on a fresh copy of the demo city, for this module only (see the docstring)."""
-    data_dir = tmp_path_factory.mktemp("finance-reallocation-db")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'browser.sqlite3'}",
-            "SESSION_COOKIE_SECURE": False,
-            "REMEMBER_COOKIE_SECURE": False,
-            "UPLOAD_FOLDER": str(data_dir / "uploads"),
-        }
-    )
-    with app.app_context():
-        upgrade()
-        from contracts_app.demo.seed import seed_demo
-
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="finance-reallocation-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
-
-
 HEADER = ["Vendor", "Score", "Rank", "Share", f"Volume ({UNITS})", "vs equal split", "vs last approved", "Why"]
 VENDOR, SCORE, RANK, SHARE, VOLUME_COL, VS_EQUAL, VS_LAST, WHY = range(8)
 

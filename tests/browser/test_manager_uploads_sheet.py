@@ -45,41 +45,6 @@ BAD_NUMBER = (6, "pci_after", "ninety", 91.4)  # typed as a word instead of a nu
 BAD_DATE = (14, "completed_on", date(2026, 12, 3), date(2026, 11, 24))  # a December job in November's sheet
 
 
-@pytest.fixture(scope="module")
-def city_server(tmp_path_factory) -> str:
-    """A live server on a fresh copy of the demo city, for this module only (see the docstring)."""
-    data_dir = tmp_path_factory.mktemp("manager-upload-db")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'browser.sqlite3'}",
-            "SESSION_COOKIE_SECURE": False,
-            "REMEMBER_COOKIE_SECURE": False,
-            "UPLOAD_FOLDER": str(data_dir / "uploads"),
-        }
-    )
-    with app.app_context():
-        upgrade()
-        from contracts_app.demo.seed import seed_demo
-
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="manager-upload-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
-
-
 def work_orders() -> list[dict]:
     """20 plausible November resurfacing jobs for an excellent vendor, with the two mistakes in them."""
     rows = []
