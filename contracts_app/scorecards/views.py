@@ -1,3 +1,42 @@
-from flask import Blueprint
+"""Contract scorecards: stored clause results per month, and the committed rows behind each number."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from models import Role
+
+from ..uploads.access import is_assigned
+from .services import (
+    NotFound,
+    build_drilldown,
+    build_scorecard,
+    cell_text,
+    coverage_percent,
+    plain_number,
+)
 
 bp = Blueprint("scorecards", __name__)
+
+HELPERS = {"coverage_percent": coverage_percent, "cell_text": cell_text, "plain_number": plain_number}
+
+
+@bp.get("/contracts/<int:contract_id>/scorecard")
+def scorecard(contract_id: int):
+    scorecard = build_scorecard(contract_id)
+    if scorecard is None:
+        abort(404)
+    return render_template("scorecards/scorecard.html", scorecard=scorecard, contract=scorecard.contract, **HELPERS)
+
+
+@bp.get("/contracts/<int:contract_id>/scorecard/<period>/<key>")
+def drilldown(contract_id: int, period: str, key: str):
+    try:
+        drill = build_drilldown(contract_id, period, key, page=request.args.get("page", 1, type=int))
+    except NotFound:
+        abort(404)
+    user = current_user._get_current_object()
+    can_open_upload = (drill.upload is not None and user.role == Role.CONTRACT_MANAGER
+                       and is_assigned(user, drill.contract))
+    return render_template("scorecards/drilldown.html", drill=drill, contract=drill.contract,
+                           can_open_upload=can_open_upload, **HELPERS)

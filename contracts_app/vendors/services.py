@@ -1,16 +1,35 @@
 """Vendor pages: read-side queries, and creating and editing vendors."""
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from models import Contract, ContractStatus, Observation, Vendor, db
+from models import (
+    Contract,
+    ContractPeriodScore,
+    ContractStatus,
+    Observation,
+    ServiceCategory,
+    Upload,
+    UploadStatus,
+    Vendor,
+    db,
+)
+from scoring.periods import add_months, period_range
+from scoring.rankings import DEFAULT_WINDOW_MONTHS, vendor_period_composite, window_periods
 
 from ..audit import record_event, snapshot
+from ..charts import Frame, line_chart
+from ..scores.rankings import VendorRanking, vendor_rankings
+
+TREND_MONTHS = 12
 
 NAME_MAX = 200
 EMAIL_MAX = 254
@@ -48,14 +67,98 @@ def vendor_detail(vendor_id: int) -> dict | None:
             .order_by(Contract.number)
         )
     )
+    # Rows of committed sheets only: a superseded sheet's rows stay readable but no longer count.
     observation_counts = dict(
         db.session.execute(
             select(Observation.contract_id, func.count())
-            .where(Observation.contract_id.in_([c.id for c in contracts]))
+            .join(Upload, Upload.id == Observation.upload_id)
+            .where(Observation.contract_id.in_([c.id for c in contracts]), Upload.status == UploadStatus.COMMITTED)
             .group_by(Observation.contract_id)
         ).all()
     )
-    return {"vendor": vendor, "contracts": contracts, "observation_counts": observation_counts}
+    return {"vendor": vendor, "contracts": contracts, "observation_counts": observation_counts,
+            "latest_scores": latest_scores(contracts), "standings": category_standings(vendor, contracts)}
+
+
+def latest_scores(contracts: list[Contract]) -> dict[int, ContractPeriodScore]:
+    """Each contract's stored score of its latest month with committed rows (read, never recomputed)."""
+    scores: dict[int, ContractPeriodScore] = {}
+    if not contracts:
+        return scores
+    for score in db.session.scalars(
+        select(ContractPeriodScore)
+        .where(ContractPeriodScore.contract_id.in_([c.id for c in contracts]), ContractPeriodScore.observations > 0)
+        .order_by(ContractPeriodScore.period)
+    ):
+        scores[score.contract_id] = score
+    return scores
+
+
+@dataclass
+class CategoryStanding:
+    """A vendor's place in one category as of that category's latest month with data."""
+
+    category: ServiceCategory
+    period: str | None  # the month the ranking is taken at (latest with data in the category)
+    vendor_period: str | None  # the vendor's own latest month with data there
+    ranking: VendorRanking | None
+    ranked: int = 0  # vendors with a rank in the category at `period`
+    vendors: int = 0  # vendors with a contract in the category
+    window: list[str] = field(default_factory=list)
+    trend: list[tuple[str, float | None]] = field(default_factory=list)
+    chart: Markup | None = None
+
+
+def _latest_period(category: ServiceCategory, vendor: Vendor | None = None) -> str | None:
+    query = (select(func.max(ContractPeriodScore.period))
+             .join(Contract, Contract.id == ContractPeriodScore.contract_id)
+             .where(Contract.category_id == category.id, ContractPeriodScore.observations > 0,
+                    ContractPeriodScore.composite.is_not(None)))
+    if vendor is not None:
+        query = query.where(Contract.vendor_id == vendor.id)
+    return db.session.scalar(query)
+
+
+def _period_composites(vendor: Vendor, category: ServiceCategory, first: str, last: str) -> dict[str, float | None]:
+    """The vendor's period composite in the category (observation-weighted over its contracts), per month."""
+    rows = db.session.execute(
+        select(ContractPeriodScore.period, ContractPeriodScore.composite, ContractPeriodScore.observations)
+        .join(Contract, Contract.id == ContractPeriodScore.contract_id)
+        .where(Contract.vendor_id == vendor.id, Contract.category_id == category.id,
+               ContractPeriodScore.period >= first, ContractPeriodScore.period <= last)
+    ).all()
+    by_period: dict[str, list[tuple]] = defaultdict(list)
+    for period, composite, observations in rows:
+        by_period[period].append((composite, observations))
+    return {period: vendor_period_composite(values) for period, values in by_period.items()}
+
+
+def category_standings(vendor: Vendor, contracts: list[Contract]) -> list[CategoryStanding]:
+    """Rank, score, flags and trend in every category the vendor works in (SPEC §3), from stored scores."""
+    categories = {c.category_id: c.category for c in contracts}
+    standings = []
+    for category in sorted(categories.values(), key=lambda k: k.name):
+        period = _latest_period(category)
+        standing = CategoryStanding(category, period, _latest_period(category, vendor), None)
+        if period is not None:
+            rankings = vendor_rankings(category, period)
+            standing.ranking = next((r for r in rankings if r.vendor.id == vendor.id), None)
+            standing.ranked = sum(1 for r in rankings if r.rank is not None)
+            standing.vendors = len(rankings)
+            standing.window = window_periods(period, DEFAULT_WINDOW_MONTHS)
+            first = add_months(period, -(TREND_MONTHS - 1))
+            composites = _period_composites(vendor, category, first, period)
+            months = period_range(first, period)
+            if composites:  # start the line at the vendor's first month with a score in the span
+                months = months[months.index(min(composites)):] if min(composites) in months else months
+            standing.trend = [(month, composites.get(month)) for month in months]
+            standing.chart = line_chart(
+                [m for m, _ in standing.trend], [(f"{vendor.name} composite", [v for _, v in standing.trend])],
+                title=f"{vendor.name}: monthly composite in {category.name}", y_min=0, y_max=100,
+                frame=Frame(width=max(560, 58 * len(standing.trend) + 64)),
+            )
+        standings.append(standing)
+    return standings
 
 
 def _clean(data: Mapping, vendor: Vendor | None) -> dict:

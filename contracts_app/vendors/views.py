@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from models import Role, Vendor, db
 
+from ..scorecards.services import coverage_percent, is_incomplete
 from ..security import role_required
 from .forms import VendorForm
 from .services import VendorInputError, create_vendor, list_vendors, update_vendor, vendor_detail
@@ -32,7 +33,8 @@ def detail(vendor_id: int):
     detail = vendor_detail(vendor_id)
     if detail is None:
         abort(404)
-    return render_template("vendors/detail.html", can_edit=_can_edit(), **detail)
+    return render_template("vendors/detail.html", can_edit=_can_edit(), coverage_percent=coverage_percent,
+                           is_incomplete=is_incomplete, **detail)
 
 
 @bp.route("/new", methods=["GET", "POST"])
