@@ -383,3 +383,22 @@ def test_vendor_page_counts_work_units_of_committed_sheets_only(client, app):
     assert cells[6] == "13"  # 9 + 4: the superseded sheet's 12 rows stay readable but no longer count
     assert cells[7:] == ["2026-02", f"{Decimal(str(_score(contract, '2026-02').composite)):.1f}",
                          "incomplete 50 %", "4"]
+
+
+def test_scorecard_shows_the_latest_12_months_and_all_on_request(client, app):
+    contract = ContractFactory(start_date=date(2025, 1, 1), end_date=date(2026, 12, 31))
+    OutcomeClauseFactory(contract=contract, key="pci_after", weight=Decimal("100"), effective_from="2025-01")
+    for month in range(1, 15):  # 2025-01 .. 2026-02
+        period = f"{2025 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}"
+        rows = CheckedRows(row_numbers=[2], row_keys=[f"k-{period}"],
+                           work_dates=[date(int(period[:4]), int(period[5:]), 3)],
+                           values={"pci_after": [85.0]}, context={})
+        commit_rows(contract, period, rows, filename=f"{period}.xlsx", sha256=f"{month:064d}")
+    user = UserFactory(role=Role.FINANCE)
+    client.sign_in(user.email, TEST_PASSWORD)
+    page = client.get(f"/contracts/{contract.id}/scorecard").get_data(as_text=True)
+    assert "2025-03 to 2026-02" in page and "the latest 12 of 14" in page
+    assert f"/contracts/{contract.id}/scorecard/2025-02/pci_after" not in page
+    everything = client.get(f"/contracts/{contract.id}/scorecard?months=all").get_data(as_text=True)
+    assert "2025-01 to 2026-02" in everything
+    assert f"/contracts/{contract.id}/scorecard/2025-01/pci_after" in everything

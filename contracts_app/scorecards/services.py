@@ -163,6 +163,11 @@ class Scorecard:
     composite_chart: Markup | None = None
     incomplete_periods: list[str] = field(default_factory=list)
     missing_periods: list[str] = field(default_factory=list)
+    months_total: int = 0
+
+    @property
+    def months_hidden(self) -> int:
+        return self.months_total - len(self.rows)
 
 
 def _chart_frame(periods: list[str]) -> Frame:
@@ -170,20 +175,30 @@ def _chart_frame(periods: list[str]) -> Frame:
     return Frame(width=max(560, 58 * len(periods) + 64))
 
 
-def build_scorecard(contract_id: int) -> Scorecard | None:
+DEFAULT_MONTHS = 12
+
+
+def build_scorecard(contract_id: int, months: int | None = DEFAULT_MONTHS) -> Scorecard | None:
+    """The scorecard of the latest `months` months with data (None: every month)."""
     contract = db.session.get(Contract, contract_id, options=[selectinload(Contract.clauses),
                                                               selectinload(Contract.vendor),
                                                               selectinload(Contract.category)])
     if contract is None:
         return None
+    stored = sorted(set(db.session.scalars(
+        select(ContractPeriodScore.period).where(ContractPeriodScore.contract_id == contract.id))) | set(
+        db.session.scalars(select(ClauseResult.period).where(ClauseResult.contract_id == contract.id).distinct())))
+    all_periods = period_range(stored[0], stored[-1]) if stored else []
+    periods = all_periods[-months:] if months else all_periods
+    first = periods[0] if periods else ""
     scores = {s.period: s for s in db.session.scalars(
-        select(ContractPeriodScore).where(ContractPeriodScore.contract_id == contract.id))}
+        select(ContractPeriodScore).where(ContractPeriodScore.contract_id == contract.id,
+                                          ContractPeriodScore.period >= first))}
     results: dict[str, dict[str, ClauseResult]] = {}
-    for result in db.session.scalars(select(ClauseResult).where(ClauseResult.contract_id == contract.id)
+    for result in db.session.scalars(select(ClauseResult).where(ClauseResult.contract_id == contract.id,
+                                                                ClauseResult.period >= first)
                                      .options(selectinload(ClauseResult.clause))):
         results.setdefault(result.period, {})[result.clause_key] = result
-    stored = sorted(set(scores) | set(results))
-    periods = period_range(stored[0], stored[-1]) if stored else []
 
     rows, versions_by_key = [], {}
     for period in periods:
@@ -206,7 +221,7 @@ def build_scorecard(contract_id: int) -> Scorecard | None:
         columns.append(ClauseColumn(key, versions[-1], versions))
     columns.sort(key=lambda c: c.clause.position_key)
 
-    scorecard = Scorecard(contract, columns, rows)
+    scorecard = Scorecard(contract, columns, rows, months_total=len(all_periods))
     scorecard.incomplete_periods = [r.period for r in rows if r.has_data and r.incomplete]
     scorecard.missing_periods = [r.period for r in rows if not r.has_data]
     if periods:

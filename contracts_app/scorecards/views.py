@@ -8,6 +8,7 @@ from models import Role
 
 from ..uploads.access import is_assigned
 from .services import (
+    DEFAULT_MONTHS,
     NotFound,
     build_drilldown,
     build_scorecard,
@@ -23,7 +24,8 @@ HELPERS = {"coverage_percent": coverage_percent, "cell_text": cell_text, "plain_
 
 @bp.get("/contracts/<int:contract_id>/scorecard")
 def scorecard(contract_id: int):
-    scorecard = build_scorecard(contract_id)
+    every_month = request.args.get("months") == "all"
+    scorecard = build_scorecard(contract_id, months=None if every_month else DEFAULT_MONTHS)
     if scorecard is None:
         abort(404)
     return render_template("scorecards/scorecard.html", scorecard=scorecard, contract=scorecard.contract, **HELPERS)

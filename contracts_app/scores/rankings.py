@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, Integer, and_, case, func, select
 
 from models import ClauseResult, ClauseStatus, Contract, ContractPeriodScore, ServiceCategory, Vendor, db
 from scoring.periods import add_months
@@ -16,7 +16,6 @@ from scoring.rankings import (
     insufficient_data,
     on_probation,
     rank,
-    vendor_period_composite,
     vendor_score,
     window_periods,
 )
@@ -38,18 +37,25 @@ class VendorRanking:
     reasons: list[str] = field(default_factory=list)
 
 
-def _period_composites(category: ServiceCategory, first: str, last: str) -> dict[int, dict[str, list[tuple]]]:
-    """vendor id -> period -> [(composite, observations)] of its contracts in the category."""
+def _period_composites(category: ServiceCategory, first: str, last: str) -> dict[int, dict[str, tuple]]:
+    """vendor id -> period -> (its period composite, observations), summed in the database.
+
+    The observation-weighted mean of a vendor's contract composites in a month (SPEC §3) is
+    Σ composite·observations / Σ observations over its scored contracts; the database sums, Python divides.
+    """
+    scored = and_(ContractPeriodScore.composite.is_not(None), ContractPeriodScore.observations > 0)
+    weighted = func.sum(case((scored, ContractPeriodScore.composite * ContractPeriodScore.observations)), type_=Float)
+    observations = func.sum(case((scored, ContractPeriodScore.observations)), type_=Integer)
     rows = db.session.execute(
-        select(Contract.vendor_id, ContractPeriodScore.period, ContractPeriodScore.composite,
-               ContractPeriodScore.observations)
+        select(Contract.vendor_id, ContractPeriodScore.period, weighted, observations)
         .join(Contract, Contract.id == ContractPeriodScore.contract_id)
         .where(Contract.category_id == category.id, ContractPeriodScore.period >= first,
                ContractPeriodScore.period <= last)
+        .group_by(Contract.vendor_id, ContractPeriodScore.period)
     ).all()
-    out: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
-    for vendor_id, period, composite, observations in rows:
-        out[vendor_id][period].append((composite, observations))
+    out: dict[int, dict[str, tuple]] = defaultdict(dict)
+    for vendor_id, period, total, count in rows:
+        out[vendor_id][period] = (total / count if count else None), int(count or 0)
     return out
 
 
@@ -67,11 +73,11 @@ def _clause_counts(category: ServiceCategory, periods: list[str]) -> dict[int, d
     return out
 
 
-def _two_latest_scored(by_period: dict[str, list[tuple]], period: str) -> dict[str, float]:
+def _two_latest_scored(by_period: dict[str, tuple], period: str) -> dict[str, float]:
     """The vendor's two most recent scored months up to `period`: all that probation looks at."""
     found: dict[str, float] = {}
     for month in sorted((p for p in by_period if p <= period), reverse=True):
-        composite = vendor_period_composite(by_period[month])
+        composite = by_period[month][0]
         if composite is not None:
             found[month] = composite
             if len(found) == 2:
@@ -94,11 +100,10 @@ def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAUL
     rankings: list[VendorRanking] = []
     for vendor in category_vendors(category):
         by_period = history.get(vendor.id, {})
-        in_window = [cp for p in periods for cp in by_period.get(p, [])]
-        scored = [(c, n) for c, n in in_window if c is not None and n]
-        scored_periods = len({p for p in periods for c, n in by_period.get(p, []) if c is not None and n})
+        scored = [by_period[p] for p in periods if p in by_period and by_period[p][0] is not None and by_period[p][1]]
+        scored_periods = len(scored)
         observations = sum(n for _, n in scored)
-        composites_by_period = {p: vendor_period_composite(by_period[p]) for p in periods if p in by_period}
+        composites_by_period = {p: by_period[p][0] for p in periods if p in by_period}
         flagged = insufficient_data(scored_periods, observations)
         probation = on_probation(_two_latest_scored(by_period, period), period, probation_threshold)
         reasons = []
