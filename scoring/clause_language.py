@@ -374,13 +374,13 @@ def clause_language(
     incentive_cap: Decimal | None = None,
     penalty_cap: Decimal | None = None,
 ) -> str:
-    """The clause's contract language in plain English, one paragraph a lawyer can start from.
+    """The clause's contract language in plain English a lawyer can start from, one paragraph a section.
 
     `terms` has the clause model's field names (numbers Decimal or None, enums as plain strings);
     `incentive_cap` and `penalty_cap` are the contract's, in percent of a month's invoice.
     """
     t = _Terms(terms, work_unit, incentive_cap, penalty_cap)
-    return " ".join(
+    return "\n".join(
         (_measure(t), _monthly_value(t), _target_and_minimum(t), _scoring(t), _weight(t), _payments(t))
     )
 

@@ -37,7 +37,7 @@ def text(t: dict | None = None, work_unit: str = "lane-mile", **caps) -> str:
 
 def sentence(text: str, start: str) -> str:
     """The section of the text that starts with `start` (e.g. "Scoring.") up to the next section."""
-    match = re.search(re.escape(start) + r".*?(?= (?:Measure|Monthly value|Target and minimum|Target|Scoring|Weight|Incentive|Penalty|Caps)\. |$)", text)
+    match = re.search(re.escape(start) + r".*?(?=[ \n](?:Measure|Monthly value|Target and minimum|Target|Scoring|Weight|Incentive|Penalty|Caps)\. |$)", text)
     assert match, f"no section {start!r} in: {text}"
     return match.group(0)
 
@@ -400,3 +400,9 @@ def test_complete_terms_have_no_placeholder_and_state_the_target(direction, aggr
     assert "[" not in out, out
     not_worse = "at least" if direction == "higher" else "at most"
     assert f"The target is a monthly value of {not_worse} {format_number(target)} PCI" in out
+
+
+def test_each_section_is_its_own_paragraph():
+    paragraphs = text().split("\n")
+    assert [p.split(".", 1)[0] for p in paragraphs] == [
+        "Measure", "Monthly value", "Target and minimum", "Scoring", "Weight", "Incentive"]
