@@ -126,7 +126,11 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, maximum:
         length = max(plot * min(value, maximum) / maximum, 1)
         parts.append(f'<rect x="{left}" y="{top + 4}" width="{length:.1f}" height="16" fill="{BLUE}">'
                      f'<title>{escape(label)}: {_fmt(value)}</title></rect>')
-        parts.append(f'<text x="{left + length + 6:.1f}" y="{top + 16}" font-size="12" fill="{DARK}">{_fmt(value)}</text>')
+        # The value goes after whichever ends later, the bar or a comparison mark, so they never overlap.
+        ends = [length] + [plot * min(values[i], maximum) / maximum for _name, values in marks
+                           if i < len(values) and values[i] is not None]
+        parts.append(f'<text x="{left + max(ends) + 6:.1f}" y="{top + 16}" font-size="12" fill="{DARK}">'
+                     f'{_fmt(value)}</text>')
         for index, (name, values) in enumerate(marks):
             mark = values[i] if i < len(values) else None
             if mark is not None:
