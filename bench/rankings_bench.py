@@ -452,6 +452,15 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
 
     if _route_exists(app, "/rankings/"):
         pages["rankings"] = {"call": lambda i: _get(client, rankings_url), "what": f"GET {rankings_url}"}
+
+        def rankings_cold(i):  # the first view after scores changed: nothing rendered yet
+            from contracts_app.rankings.cache import rendered_rankings
+
+            rendered_rankings.clear()
+            _get(client, rankings_url)
+
+        pages["rankings_cold"] = {"call": rankings_cold, "what": "the same, its rendering cache cleared first",
+                                  "informational": True}
     else:
         from contracts_app.scores.rankings import vendor_rankings
 
@@ -604,7 +613,9 @@ def report(results: dict, built: dict | None, cached: Path, measured_seconds: fl
         print(f"NOTE: {note}")
     print(f"{'wall ms':<10} {'median':>7} {'p95':>7} {'max':>7} {'p95/healthz':>12} | {'cpu ms':>6} {'median':>7} "
           f"{'p95':>7}   what")
-    for name in ("healthz", "rankings", "scorecard"):
+    for name in ("healthz", "rankings", "rankings_cold", "scorecard"):
+        if name not in results:
+            continue
         r = results[name]
         ratio = r["p95"] / floor
         print(f"{name:<10} {r['median']:7.2f} {r['p95']:7.2f} {r['max']:7.2f} {ratio:11.1f}x | {'':>6} "

@@ -56,6 +56,6 @@ class ContractPeriodScore(db.Model):
     bonus: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal("0"))
     penalty: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal("0"))
     net: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal("0"))
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     contract: Mapped[Contract] = relationship()

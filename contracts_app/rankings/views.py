@@ -4,7 +4,9 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import Blueprint, abort, make_response, render_template, request, send_file
+from markupsafe import Markup
 
+from .cache import data_version, rendered_rankings
 from .services import (
     XLSX_MIMETYPE,
     ExportRefused,
@@ -21,12 +23,18 @@ from .services import (
 bp = Blueprint("rankings", __name__, url_prefix="/rankings")
 
 
-@bp.get("/")
-def index():
+def _render_content() -> tuple[Markup, int]:
     page = ranking_page(read_request(request.args))
     status = 400 if page.request.errors else 200
     window_text = describe_window(page.request) if page.request.period else None
-    return render_template("rankings/index.html", page=page, window_text=window_text), status
+    return Markup(render_template("rankings/_content.html", page=page, window_text=window_text)), status
+
+
+@bp.get("/")
+def index():
+    key = (tuple(sorted(request.args.items(multi=True))), data_version())
+    content, status = rendered_rankings.get_or_render(key, _render_content)
+    return render_template("rankings/index.html", content=content), status
 
 
 def _export_request_or_abort() -> RankingRequest:
