@@ -5,13 +5,14 @@ from wtforms.validators import DataRequired, Length
 
 from models import Role
 
+from ..choices import select_choices
 from .services import MIN_PASSWORD_LENGTH
 
 
 class NewUserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[Length(max=200)])
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role], validators=[DataRequired()])
+    role = SelectField("Role", choices=select_choices((r.value, r.label) for r in Role), validators=[DataRequired()])
     password = PasswordField(
         "Initial password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],

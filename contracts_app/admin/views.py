@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from models import Role, User, db
 
+from ..choices import select_choices
 from ..security import role_required
 from .forms import AssignmentsForm, NewUserForm
 from .services import (
@@ -59,7 +60,7 @@ def assignments(user_id: int):
     if manager is None or manager.role != Role.CONTRACT_MANAGER:
         abort(404)
     form = AssignmentsForm()
-    form.contract_ids.choices = [(c.id, f"{c.number} · {c.title} · {c.vendor.name}") for c in all_contracts()]
+    form.contract_ids.choices = select_choices((c.id, f"{c.number} · {c.title} · {c.vendor.name}") for c in all_contracts())
     if request.method == "GET":
         form.contract_ids.data = [a.contract_id for a in manager.assignments]
     if form.validate_on_submit():

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..choices import select_choices
+
 SLUG = Regexp(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", message="Use lower-case letters, digits, '-' or '_' (e.g. pci_after).")
 PERIOD = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Write the month as YYYY-MM, e.g. 2026-03.")
 
@@ -38,20 +40,20 @@ class ContractForm(FlaskForm):
         return ok
 
 
-DIRECTIONS = [("higher", "Higher is better"), ("lower", "Lower is better")]
-AGGREGATIONS = [
+DIRECTIONS = select_choices([("higher", "Higher is better"), ("lower", "Lower is better")])
+AGGREGATIONS = select_choices([
     ("mean", "Mean (average of the rows)"),
     ("median", "Median of the rows"),
     ("sum", "Sum of the rows"),
     ("percent_true", "Percent of rows answered yes"),
     ("percent_meeting", "Percent of rows meeting a row standard"),
     ("ratio", "Ratio: sum of this column ÷ sum of another column"),
-]
-CURVES = [
+])
+CURVES = select_choices([
     ("linear", "Linear between minimum and target"),
     ("ratio", "Ratio of value to target, capped"),
     ("pass_fail", "Pass or fail at the target"),
-]
+])
 
 
 class ClauseForm(FlaskForm):
@@ -88,8 +90,8 @@ class ClauseForm(FlaskForm):
                           description="Comma-separated headers also accepted for this column, e.g. PCI, Pavement condition.")
     row_standard = DecimalField("Row standard", validators=[Optional()],
                                 description="For percent meeting: the value each row must meet, e.g. 95 in/mi.")
-    row_direction = SelectField("Row meets the standard when it is", choices=[("", "—")] + [
-        ("higher", "at or above the standard"), ("lower", "at or below the standard")],
+    row_direction = SelectField("Row meets the standard when it is", choices=select_choices([
+        ("", "—"), ("higher", "at or above the standard"), ("lower", "at or below the standard")]),
                                 description="For percent meeting only.")
     denominator = StringField("Divide by column", validators=[Optional(), Length(max=80), SLUG],
                               description="For ratio: the sheet column to divide by, e.g. lane_miles.")

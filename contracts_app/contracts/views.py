@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
+from ..choices import select_choices
 from ..security import role_required
 from . import editing
 from .forms import ClauseForm, ConfirmForm, ContractForm
@@ -48,8 +49,8 @@ def detail(contract_id: int):
 
 def _contract_form(contract: Contract | None = None) -> ContractForm:
     form = ContractForm(obj=contract)
-    form.vendor_id.choices = editing.vendor_choices()
-    form.category_id.choices = editing.category_choices()
+    form.vendor_id.choices = select_choices(editing.vendor_choices())
+    form.category_id.choices = select_choices(editing.category_choices())
     return form
 
 

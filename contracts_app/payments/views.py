@@ -9,6 +9,7 @@ from flask_login import current_user
 from models import Contract, Role, ServiceCategory, db
 from scoring.periods import is_period
 
+from ..choices import select_choices
 from ..security import role_required
 from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename
 from .forms import InvoiceForm, PeriodForm
@@ -57,9 +58,9 @@ def _render_page(period_text: str | None, category_slug: str | None, *, invoice_
     choices = period_choices(category)
     if period and period not in choices:
         choices = sorted(set(choices) | {period}, reverse=True)
-    form.period.choices = [(p, p + (" (latest with data)" if p == latest else "")) for p in choices]
+    form.period.choices = select_choices((p, p + (" (latest with data)" if p == latest else "")) for p in choices)
     form.period.data = period
-    form.category.choices = [("", "All categories")] + [(c.slug, c.name) for c in categories()]
+    form.category.choices = select_choices([("", "All categories")] + [(c.slug, c.name) for c in categories()])
     form.category.data = category.slug if category else ""
     adjustments = period_adjustments(period, category) if period else None
     invoice_errors = invoice_errors or {}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from models import Contract, ContractPeriodScore, Recommendation, Role, ServiceCategory, db
 from scoring.periods import add_months
 
+from ..choices import select_choices
 from ..charts import bar_chart
 from ..security import role_required
 from .export import recommendation_workbook
@@ -61,7 +62,7 @@ def index():
 def new():
     categories = _categories()
     form = RecommendationForm(request.args)
-    form.category.choices = [(c.slug, f"{c.name} ({c.unit})") for c in categories]
+    form.category.choices = select_choices((c.slug, f"{c.name} ({c.unit})") for c in categories)
     if not request.args:
         form.period.data = _default_period()
         form.window.data, form.floor.data, form.gamma.data = 6, 0.10, 2.0

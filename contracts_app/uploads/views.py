@@ -11,6 +11,7 @@ from sqlalchemy import select
 from models import Contract, Role, Upload, db
 from scoring.periods import is_period, period_of, period_range
 
+from ..choices import select_choices
 from ..contracts.forms import ConfirmForm
 from ..security import role_required
 from .access import require_assignment
@@ -57,7 +58,7 @@ def contract_sheets(contract_id: int):
     user = current_user._get_current_object()
     require_assignment(user, contract)
     form = UploadForm()
-    form.period.choices = _period_choices(contract)
+    form.period.choices = select_choices(_period_choices(contract))
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
@@ -75,7 +76,7 @@ def contract_sheets(contract_id: int):
             return redirect(url_for("uploads.show", upload_id=outcome.upload.id))
     uploads = list(db.session.scalars(
         select(Upload).where(Upload.contract_id == contract.id).order_by(Upload.period.desc(), Upload.id.desc())))
-    template_period = request.args.get("period") or (form.period.choices[0][0] if form.period.choices else None)
+    template_period = request.args.get("period") or (form.period.choices[0].value if form.period.choices else None)
     return render_template("uploads/contract_sheets.html", contract=contract, form=form, uploads=uploads,
                            template_period=template_period)
 
