@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from ..contracts.contracts_file import SLUG_RE
 from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, db
 
 from ..audit import record_event, snapshot
+from ..contracts.contracts_file import SLUG_RE
+from ..persistence import flush_unique
 
 SLUG_MAX = 80
 NAME_MAX = 200
@@ -190,13 +190,7 @@ def _clean(data: Mapping, category: ServiceCategory | None) -> dict:
 
 
 def _flush_unique(category: ServiceCategory) -> None:
-    """Flush in a savepoint, so a slug taken meanwhile by another request is refused, not a 500."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(category)
-            db.session.flush()
-    except IntegrityError:
-        raise CategoryInputError({"slug": [f"The slug '{category.slug}' is already used."]}) from None
+    flush_unique(category, CategoryInputError({"slug": [f"The slug '{category.slug}' is already used."]}))
 
 
 def create_category(data: Mapping) -> ServiceCategory:

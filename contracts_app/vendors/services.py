@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from models import (
@@ -27,6 +26,7 @@ from scoring.rankings import DEFAULT_WINDOW_MONTHS, vendor_period_composite, win
 
 from ..audit import record_event, snapshot
 from ..charts import Frame, line_chart
+from ..persistence import flush_unique
 from ..scores.rankings import VendorRanking, vendor_rankings
 
 TREND_MONTHS = 12
@@ -192,13 +192,7 @@ def _clean(data: Mapping, vendor: Vendor | None) -> dict:
 
 
 def _flush_unique(vendor: Vendor) -> None:
-    """Flush in a savepoint, so a name taken meanwhile by another request is refused, not a 500."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(vendor)
-            db.session.flush()
-    except IntegrityError:
-        raise VendorInputError({"name": [f"A vendor named '{vendor.name}' already exists."]}) from None
+    flush_unique(vendor, VendorInputError({"name": [f"A vendor named '{vendor.name}' already exists."]}))
 
 
 def create_vendor(data: Mapping) -> Vendor:
