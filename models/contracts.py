@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .catalog import ServiceCategory, Vendor
     from .users import User
 
+ENUM_TERMS = {"direction": Direction, "row_direction": Direction, "aggregation": Aggregation, "curve": Curve}
+
 PERIOD_CHECK = (
     "length({col}) = 7 AND substr({col}, 5, 1) = '-' "
     "AND substr({col}, 6, 2) IN ('01','02','03','04','05','06','07','08','09','10','11','12') "
@@ -130,6 +132,13 @@ class ClauseTermsMixin:
     def plain_terms(self) -> dict:
         """The terms with enums as their plain values, as the pure scoring/ functions take them."""
         return {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in self.terms().items()}
+
+    @staticmethod
+    def model_terms(plain: dict) -> dict:
+        """The reverse of plain_terms: enum fields given as text become the model's enums (empty stays None)."""
+        return {name: (ENUM_TERMS[name](value) if name in ENUM_TERMS and value else
+                       (None if name in ENUM_TERMS else value))
+                for name, value in plain.items()}
 
 
 class OutcomeClause(ClauseTermsMixin, db.Model):

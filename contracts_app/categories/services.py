@@ -17,7 +17,6 @@ UNIT_MAX = 40
 # Uploads whose sheets are stored against the category's slug and row key: once committed (and
 # still readable after being superseded), renaming either would orphan them.
 LOCKING_UPLOADS = (UploadStatus.COMMITTED, UploadStatus.SUPERSEDED)
-FIELDS = ("slug", "name", "unit", "row_key", "date_column", "context_columns")
 
 
 class CategoryInputError(ValueError):

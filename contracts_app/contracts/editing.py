@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from models import (
-    Aggregation,
     ClauseTemplate,
     Contract,
     ContractStatus,
-    Curve,
-    Direction,
     OutcomeClause,
     ServiceCategory,
     User,
@@ -26,7 +22,6 @@ from scoring.periods import is_period
 from ..audit import record_event, snapshot
 from ..scores.recompute import recompute_from
 
-ENUM_FIELDS = {"direction": Direction, "row_direction": Direction, "aggregation": Aggregation, "curve": Curve}
 CONTRACT_FIELDS = ("number", "title", "vendor_id", "category_id", "start_date", "end_date", "value", "capacity",
                    "incentive_cap", "penalty_cap")
 LOCKED_ONCE_ACTIVE = ("number", "vendor_id", "category_id")
@@ -164,14 +159,6 @@ def latest_version(contract: Contract, key: str) -> OutcomeClause | None:
     return max(versions, key=lambda c: c.effective_from) if versions else None
 
 
-def _typed(terms: dict) -> dict:
-    values = dict(terms)
-    for name, enum_cls in ENUM_FIELDS.items():
-        if values.get(name):
-            values[name] = enum_cls(values[name])
-    return values
-
-
 def _term_problems(contract: Contract, terms: dict, key_before: str | None) -> list[tuple[str | None, str]]:
     problems: list[tuple[str | None, str]] = list(clause_problems(terms))
     if terms["key"] != key_before and latest_version(contract, terms["key"]) is not None:
@@ -186,7 +173,7 @@ def save_draft_clause(contract: Contract, terms: dict, actor: User, key_before: 
     problems = _term_problems(contract, terms, key_before)
     if problems:
         raise ContractRuleError(problems)
-    values = {**_typed(terms), "language": language_for(contract, terms)}
+    values = {**OutcomeClause.model_terms(terms), "language": language_for(contract, terms)}
     clause = latest_version(contract, key_before) if key_before else None
     if clause is None:
         clause = OutcomeClause(contract=contract, effective_from=first_period(contract), created_by=actor, **values)
@@ -224,7 +211,7 @@ def amend_clause(contract: Contract, terms: dict, effective_from: str, reason: s
         problems.append(("effective_from", f"Must be after {current.effective_from}, when the version now in force started."))
     if problems:
         raise ContractRuleError(problems)
-    values = {**_typed(terms), "language": language_for(contract, terms)}
+    values = {**OutcomeClause.model_terms(terms), "language": language_for(contract, terms)}
     clause = OutcomeClause(contract=contract, effective_from=effective_from, amendment_reason=reason.strip(),
                            created_by=actor, **values)
     db.session.add(clause)
@@ -279,7 +266,3 @@ def vendor_choices() -> list[tuple[int, str]]:
 
 def category_choices() -> list[tuple[int, str]]:
     return [(c.id, c.name) for c in db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name))]
-
-
-def decimal_or_none(value) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))

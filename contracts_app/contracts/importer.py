@@ -7,13 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from .contracts_file import ClauseRecord, ContractRecord, ContractsFileError, ContractsFile
+from .contracts_file import ContractRecord, ContractsFile, ContractsFileError
 from models import (
-    Aggregation,
     Contract,
     ContractStatus,
-    Curve,
-    Direction,
     OutcomeClause,
     ServiceCategory,
     User,
@@ -23,7 +20,6 @@ from models import (
 
 from ..audit import record_event, snapshot
 
-ENUM_FIELDS = {"direction": Direction, "row_direction": Direction, "aggregation": Aggregation, "curve": Curve}
 
 
 @dataclass
@@ -56,15 +52,6 @@ def _assign(obj, values: dict) -> bool:
             setattr(obj, name, value)
             changed = True
     return changed
-
-
-def _clause_values(record: ClauseRecord) -> dict:
-    values = {}
-    for name, value in record.terms.items():
-        if name in ENUM_FIELDS and value is not None:
-            value = ENUM_FIELDS[name](value)
-        values[name] = value
-    return values
 
 
 class _Loader:
@@ -126,7 +113,7 @@ class _Loader:
         versions = {(c.key, c.effective_from): c for c in contract.clauses}
         for clause in rec.clauses:
             effective = clause.effective_from or first
-            values = _clause_values(clause)
+            values = OutcomeClause.model_terms(clause.terms)
             current = versions.get((values["key"], effective))
             where = f"contract {rec.number}, clause {values['key']}"
             if current is not None and contract.status != ContractStatus.DRAFT and existing is not None:

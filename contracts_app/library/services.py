@@ -11,12 +11,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from models import Aggregation, ClauseTemplate, Curve, Direction, ServiceCategory, db
+from models import ClauseTemplate, ServiceCategory, db
 from scoring.clause_rules import clause_problems
 
 from ..audit import record_event, snapshot
 
-ENUM_FIELDS = {"direction": Direction, "row_direction": Direction, "aggregation": Aggregation, "curve": Curve}
 
 
 class TemplateInputError(ValueError):
@@ -36,14 +35,6 @@ class CategoryGroup:
     @property
     def active_weight(self) -> Decimal:
         return sum((t.weight for t in self.templates if not t.retired), Decimal("0"))
-
-
-def plain_to_model_terms(terms: dict) -> dict:
-    """Plain terms with the enum fields turned into the model's enums (None stays None)."""
-    return {
-        name: (ENUM_FIELDS[name](value) if name in ENUM_FIELDS and value else value)
-        for name, value in terms.items()
-    }
 
 
 def list_categories() -> list[ServiceCategory]:
@@ -102,7 +93,7 @@ def create_template(category: ServiceCategory | None, terms: dict) -> ClauseTemp
     problems = template_problems(category, terms)
     if problems:
         raise TemplateInputError(problems)
-    template = ClauseTemplate(category=category, retired=False, **plain_to_model_terms(terms))
+    template = ClauseTemplate(category=category, retired=False, **ClauseTemplate.model_terms(terms))
     db.session.add(template)
     db.session.flush()
     record_event("clause_template_created", template, after=snapshot(template),
@@ -123,7 +114,7 @@ def update_template(template: ClauseTemplate, category: ServiceCategory | None, 
     problems = template_problems(category, terms, template)
     if problems:
         raise TemplateInputError(problems)
-    values = plain_to_model_terms(terms)
+    values = ClauseTemplate.model_terms(terms)
     changed = {name: value for name, value in values.items() if not _same(getattr(template, name), value)}
     if template.category_id != category.id:
         changed["category"] = category

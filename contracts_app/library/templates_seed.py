@@ -16,7 +16,6 @@ from sqlalchemy import select
 from models import ClauseTemplate, ServiceCategory, User, db
 
 from ..audit import record_event, snapshot
-from .services import plain_to_model_terms
 
 # Category definitions match the demo city's contracts file (contracts_app/demo/city.py) for the
 # two categories it also defines, so whichever loads first, the other finds nothing to change.
@@ -208,7 +207,7 @@ def seed_clause_library(actor: User | None = None) -> LibrarySeedReport:
         for terms in TEMPLATES[category.slug]:
             if terms["key"] in existing:
                 continue
-            template = ClauseTemplate(category=category, retired=False, **plain_to_model_terms(terms))
+            template = ClauseTemplate(category=category, retired=False, **ClauseTemplate.model_terms(terms))
             db.session.add(template)
             db.session.flush()
             record_event("clause_template_created", template, after=snapshot(template), actor=actor,

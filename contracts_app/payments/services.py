@@ -161,27 +161,6 @@ class AdjustmentLine:
             notes.append(f"penalties {percent(self.penalty_pct)} capped at {percent(self.penalty_cap)}")
         return notes
 
-    def bonus_reason(self) -> str:
-        """Why the bonus is what it is, in one line (also the export's text)."""
-        if not self.has_sheet:
-            return "no committed sheet"
-        if not self.met:
-            return "no met clause with an incentive"
-        listed = ", ".join(f"{c.key} {c.percent}" for c in self.met)
-        if self.incentive_capped:
-            return f"{listed}: {percent(self.incentive_pct)} capped at {percent(self.incentive_cap)}"
-        return f"{listed}: {percent(self.incentive_pct)} of the invoice"
-
-    def penalty_reason(self) -> str:
-        if not self.has_sheet:
-            return "no committed sheet"
-        if not self.failed:
-            return "no failed clause with a penalty"
-        listed = ", ".join(f"{c.key} {c.percent}" for c in self.failed)
-        if self.penalty_capped:
-            return f"{listed}: {percent(self.penalty_pct)} capped at {percent(self.penalty_cap)}"
-        return f"{listed}: {percent(self.penalty_pct)} of the invoice"
-
 
 @dataclass
 class PeriodAdjustments:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,6 @@ def sheet_spec(contract: Contract, period: str) -> SheetSpec:
 
 def template_columns(contract: Contract, period: str) -> list[TemplateColumn]:
     spec = sheet_spec(contract, period)
-    category = contract.category
     columns = [
         TemplateColumn(key=spec.row_key, header=spec.row_key, kind="id", required=True,
                        description="Identifies one unit of work (one row); unique, never reused in another month."),
@@ -336,7 +336,7 @@ def import_path(contract: Contract, period: str, path: Path, actor: User | None,
         raise UploadRefused(f"{contract.number} already has committed data for {period} ({existing.filename}); "
                             "to replace it, give --replace with --reason.")
     stored = upload_folder() / f"{uuid.uuid4().hex}{path.suffix.lower()[:10]}"
-    stored.write_bytes(path.read_bytes())
+    shutil.copyfile(path, stored)
     staged = Upload(contract_id=contract.id, period=period, filename=path.name[:255], sha256=sha256,
                     stored_name=stored.name, status=UploadStatus.STAGED, report=summary,
                     uploaded_by_id=actor.id if actor else None)

@@ -16,19 +16,13 @@ browser tests must not see it, whatever order tests run in.
 from __future__ import annotations
 
 import re
-import threading
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-from flask_migrate import upgrade
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
-from werkzeug.serving import make_server
 
-from contracts_app import create_app
-from models import db
-from tests.browser.conftest import QuietRequestHandler, save_screenshot, sign_in
+from tests.browser.conftest import save_screenshot, sign_in
 
 FINANCE = "finance@demo.city"
 CATEGORY = "Asphalt resurfacing"

@@ -14,19 +14,13 @@ tests count the demo's uploads and observations and must not see it, whatever or
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date
 from pathlib import Path
 
-import pytest
-from flask_migrate import upgrade
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
-from werkzeug.serving import make_server
 
-from contracts_app import create_app
-from models import db
-from tests.browser.conftest import QuietRequestHandler, save_screenshot, sign_in
+from tests.browser.conftest import save_screenshot, sign_in
 
 MANAGER = "manager@demo.city"
 NUMBER = "PW-2025-101"

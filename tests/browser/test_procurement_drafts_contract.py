@@ -12,16 +12,10 @@ other browser tests count the demo's contracts and must not see it, whatever ord
 from __future__ import annotations
 
 import re
-import threading
 
-import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from contracts_app import create_app
-from models import db
-from tests.browser.conftest import QuietRequestHandler, save_screenshot, sign_in
+from tests.browser.conftest import save_screenshot, sign_in
 
 PROCUREMENT = "procurement@demo.city"
 NUMBER = "PW-2027-301"
