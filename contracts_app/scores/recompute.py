@@ -18,6 +18,7 @@ from models import (
     db,
     utcnow,
 )
+from imports.check import CheckedRows
 from scoring.clause_score import score_clause
 from scoring.composite import composite_and_coverage
 from scoring.payments import payment_adjustment
@@ -44,12 +45,18 @@ def _score_row(contract: Contract, period: str) -> ContractPeriodScore | None:
         ContractPeriodScore.contract_id == contract.id, ContractPeriodScore.period == period)).first()
 
 
-def recompute_period(contract: Contract, period: str) -> ContractPeriodScore | None:
-    """Clause results, composite, coverage and payment of one contract-period, from its committed rows."""
+def recompute_period(contract: Contract, period: str, committed: CheckedRows | None = None) -> ContractPeriodScore | None:
+    """Clause results, composite, coverage and payment of one contract-period, from its committed rows.
+
+    `committed` are those rows when the caller has just stored them, so they are not read back.
+    """
     clauses = contract.clauses_in_force(period)
     upload = _committed_upload(contract, period)
     needed = {c.key for c in clauses} | {c.denominator for c in clauses if c.denominator}
-    columns, row_count = _columns(upload, needed)
+    if committed is not None and upload is not None:
+        columns, row_count = {k: committed.column(k) for k in needed}, len(committed)
+    else:
+        columns, row_count = _columns(upload, needed)
     score = _score_row(contract, period)
     db.session.execute(delete(ClauseResult).where(ClauseResult.contract_id == contract.id,
                                                   ClauseResult.period == period))

@@ -120,7 +120,7 @@ def commit_rows(
         upload.committed_at = utcnow()
         db.session.flush()
     _insert_observations(upload, rows)
-    recompute_period(contract, period)
+    recompute_period(contract, period, committed=rows)
     record_event(
         "upload_committed", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
         summary=f"{contract.number} {period}: {len(rows)} rows from {filename}",
