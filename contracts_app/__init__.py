@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), overrides))
     app.config.update(overrides)
     register_extensions(app)
+    register_unit_of_work(app)
     register_blueprints(app)
     register_sign_in_wall(app)
     register_security(app)
@@ -49,6 +50,12 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_unit_of_work(app: Flask) -> None:
+    from .unit_of_work import register_unit_of_work as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:
