@@ -72,7 +72,7 @@ def _app(workdir: Path, database: Path):
 def stage_setup(workdir: Path, database: Path) -> dict:
     from flask_migrate import upgrade
 
-    from contracts_app.contracts.contracts_file import parse_contracts_file
+    from contracts_app.contracts.importer import parse_contracts_file
     from contracts_app.contracts.importer import load_contracts
     from contracts_app.demo.city import demo_contracts_file
     from models import db
@@ -91,7 +91,7 @@ def stage_setup(workdir: Path, database: Path) -> dict:
 def stage_app(kind: str, sheet: Path, workdir: Path, database: Path) -> dict:
     from sqlalchemy import func, select
 
-    from contracts_app.uploads.sheets import check_file, clause_preview, import_path, limits_from_config
+    from contracts_app.uploads.flow import check_file, clause_preview, import_path, limits_from_config
     from imports.limits import inspect_upload
     from models import Contract, Observation, db
 

@@ -218,9 +218,9 @@ def stage_build(database: Path, workdir: Path) -> dict:
     from sqlalchemy import func, insert, select, text
 
     from contracts_app.admin.services import create_user
-    from contracts_app.contracts.contracts_file import parse_contracts_file
+    from contracts_app.contracts.importer import parse_contracts_file
     from contracts_app.contracts.importer import load_contracts
-    from contracts_app.scores.recompute import recompute_period
+    from contracts_app.stored_scores.recompute import recompute_period
     from models import Contract, ContractPeriodScore, Upload, UploadStatus, db, utcnow
     from scoring.periods import period_range
 
@@ -462,7 +462,7 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
         pages["rankings_cold"] = {"call": rankings_cold, "what": "the same, its rendering cache cleared first",
                                   "informational": True}
     else:
-        from contracts_app.scores.rankings import vendor_rankings
+        from contracts_app.rankings.standings import vendor_rankings
 
         def rankings_service(i):
             with app.test_request_context():
@@ -472,7 +472,7 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
                 db.session.remove()
 
         notes.append("RANKINGS PAGE NOT BUILT YET (/rankings/ matches no route): measured the service "
-                     "contracts_app.scores.rankings.vendor_rankings(asphalt-resurfacing, 2026-10, 6) instead, "
+                     "contracts_app.rankings.standings.vendor_rankings(asphalt-resurfacing, 2026-10, 6) instead, "
                      "in a request context, without the template")
         pages["rankings"] = {"call": rankings_service, "what": "vendor_rankings() [stand-in]", "stand_in": True}
 
@@ -492,8 +492,8 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
     for i in range(warmup):
         for page in pages.values():
             page["call"](i)
-    if not no_settle:  # what wsgi.py does once the app is loaded (contracts_app.runtime.settle_heap)
-        from contracts_app.runtime import settle_heap
+    if not no_settle:  # what wsgi.py does once the app is loaded (contracts_app.server_heap.settle_heap)
+        from contracts_app.server_heap import settle_heap
 
         settle_heap()
     else:
@@ -560,8 +560,8 @@ def measure_recompute(app, contracts_count: int, repeats: int, timer: SqlTimer, 
     """Commit a fresh month through commit_rows, then time recompute_period of that contract-period alone."""
     from sqlalchemy import select
 
-    from contracts_app.scores.recompute import recompute_period
-    from contracts_app.uploads.services import commit_rows
+    from contracts_app.stored_scores.recompute import recompute_period
+    from contracts_app.uploads.storing import commit_rows
     from models import Contract, ContractPeriodScore, db
 
     plan = {item["number"]: item for item in _contract_plan()}

@@ -10,7 +10,8 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from .contracts.contracts_file import ContractsFileError, parse_contracts_file
+from imports.contracts_file import ContractsFileError
+from .contracts.importer import parse_contracts_file
 from sqlalchemy import select
 
 from models import Contract, Role, db
@@ -20,9 +21,9 @@ from .contracts.importer import load_contracts
 from .demo.city import DEMO_PASSWORD, DEMO_USERS
 from .demo.seed import seed_demo
 from .recommendations.cli import recommend_command
-from .scores.cli import COMMANDS as score_commands
+from .stored_scores.cli import COMMANDS as score_commands
 from .uploads.cli_report import as_json, as_text
-from .uploads.sheets import UploadRefused, import_path
+from .uploads.flow import UploadRefused, import_path
 
 
 def refuse(message: str) -> None:

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from models import Role
 
-from .wording import plural_unit
+from .unit_names import plural_unit
 
 
 def money(value) -> str:

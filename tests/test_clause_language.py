@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.clause_language import clause_language, clause_measure, format_number, format_percent, target_phrase
+from contracts_app.contracts.clause_language import clause_language, clause_measure, format_number, format_percent, target_phrase
 
 D = Decimal
 

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from contracts_app.uploads.services import commit_rows
+from contracts_app.uploads.storing import commit_rows
 from imports.check import CheckedRows
 from models import AuditEvent, ClauseResult, ContractPeriodScore, Role, db
 

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
-from contracts_app.uploads.services import commit_rows
+from contracts_app.uploads.storing import commit_rows
 from contracts_app.vendors.services import update_vendor
 from imports.check import CheckedRows
 from imports.export import csv_text

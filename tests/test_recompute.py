@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from contracts_app.contracts.editing import amend_clause
-from contracts_app.scores.invoices import set_invoice
-from contracts_app.uploads.services import commit_rows
+from contracts_app.payments.invoices import set_invoice
+from contracts_app.uploads.storing import commit_rows
 from imports.check import CheckedRows
 from models import ClauseResult, ContractPeriodScore, Role, db
 

@@ -13,7 +13,7 @@ import pytest
 
 from contracts_app.schedules.services import PeriodRefused, schedule_period
 from models import Aggregation, Direction, Role
-from scoring.clause_language import clause_language
+from contracts_app.contracts.clause_language import clause_language
 from tests.factories import ContractFactory, OutcomeClauseFactory, TEST_PASSWORD, UserFactory
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -15,9 +15,9 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
-from contracts_app.scores.rankings import vendor_rankings
-from contracts_app.scores.recompute import recompute_contract
-from contracts_app.uploads.services import commit_rows
+from contracts_app.rankings.standings import vendor_rankings
+from contracts_app.stored_scores.recompute import recompute_contract
+from contracts_app.uploads.storing import commit_rows
 from imports.check import CheckedRows
 from models import Aggregation, ClauseResult, ContractPeriodScore, Direction, Role, db
 from tests.factories import (

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length
 
 from models import Role
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 from .services import MIN_PASSWORD_LENGTH
 
 

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from models import Role, User, db
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 from ..security import role_required
 from .forms import AssignmentsForm, NewUserForm
 from .services import (

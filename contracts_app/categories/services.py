@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, db
 
 from ..audit import record_event, snapshot
-from ..contracts.contracts_file import SLUG_RE
-from ..persistence import flush_unique
+from imports.contracts_file import SLUG_RE
+from ..savepoints import flush_unique
 
 SLUG_MAX = 80
 NAME_MAX = 200

@@ -15,12 +15,12 @@ from models import (
     Vendor,
     db,
 )
-from scoring.clause_language import clause_language
+from contracts_app.contracts.clause_language import clause_language
 from scoring.clause_rules import clause_problems, weight_problem
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
-from ..scores.recompute import recompute_from
+from ..stored_scores.recompute import recompute_from
 
 CONTRACT_FIELDS = ("number", "title", "vendor_id", "category_id", "start_date", "end_date", "value", "capacity",
                    "incentive_cap", "penalty_cap")
@@ -189,6 +189,14 @@ def save_draft_clause(contract: Contract, terms: dict, actor: User, key_before: 
     record_event("clause_updated", clause, before=before, after=snapshot(clause), actor=actor,
                  summary=f"{contract.number}: clause {clause.key} edited in draft")
     return clause
+
+
+def save_clause(contract: Contract, terms: dict, actor: User, *, effective_from: str | None = None,
+                reason: str | None = None, key_before: str | None = None) -> OutcomeClause:
+    """What the clause form's Save does: an amendment on an active contract, a plain write on a draft."""
+    if contract.status == ContractStatus.ACTIVE:
+        return amend_clause(contract, terms, effective_from or "", reason or "", actor, key_before=key_before)
+    return save_draft_clause(contract, terms, actor, key_before=key_before)
 
 
 def amend_clause(contract: Contract, terms: dict, effective_from: str, reason: str, actor: User,

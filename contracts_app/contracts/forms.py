@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 
 SLUG = Regexp(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", message="Use lower-case letters, digits, '-' or '_' (e.g. pci_after).")
 PERIOD = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Write the month as YYYY-MM, e.g. 2026-03.")

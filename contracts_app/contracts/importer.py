@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from .contracts_file import ContractRecord, ContractsFile, ContractsFileError
+from imports.contracts_file import ContractRecord, ContractRules, ContractsFile, ContractsFileError
+from imports.contracts_file import parse_contracts_file as parse_with_rules
 from models import (
     Contract,
     ContractStatus,
@@ -18,8 +19,17 @@ from models import (
     db,
 )
 
+from scoring.clause_rules import clause_problems, weight_problem
+from scoring.periods import is_period
+
 from ..audit import record_event, snapshot
 
+CONTRACT_RULES = ContractRules(clause_problems=clause_problems, weight_problem=weight_problem, is_period=is_period)
+
+
+def parse_contracts_file(text: str) -> ContractsFile:
+    """The contracts file's records under the scoring method's clause rules (ContractsFileError lists problems)."""
+    return parse_with_rules(text, CONTRACT_RULES)
 
 
 @dataclass

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 from ..security import role_required
 from . import editing
 from .forms import ClauseForm, ConfirmForm, ContractForm
@@ -130,11 +130,8 @@ def _render_clause_form(contract, form, clause=None, template=None):
 
 
 def _save_clause(contract: Contract, form: ClauseForm, key_before: str | None):
-    actor = current_user._get_current_object()
-    if contract.status == ContractStatus.ACTIVE:
-        return editing.amend_clause(contract, form.terms(), form.effective_from.data, form.reason.data, actor,
-                                    key_before=key_before)
-    return editing.save_draft_clause(contract, form.terms(), actor, key_before=key_before)
+    return editing.save_clause(contract, form.terms(), current_user._get_current_object(),
+                               effective_from=form.effective_from.data, reason=form.reason.data, key_before=key_before)
 
 
 @bp.route("/<int:contract_id>/clauses/new", methods=["GET", "POST"])

@@ -13,11 +13,11 @@ from scoring.periods import period_range
 
 from ..admin.services import create_user
 from ..audit import record_event
-from ..contracts.contracts_file import parse_contracts_file
+from ..contracts.importer import parse_contracts_file
 from ..contracts.importer import load_contracts
 from ..library.templates_seed import seed_clause_library
-from ..uploads.services import find_committed
-from ..uploads.sheets import import_path
+from ..uploads.storing import find_committed
+from ..uploads.flow import import_path
 from .city import (
     CONTRACTS,
     DEMO_FIRST_PERIOD,

@@ -24,9 +24,9 @@ from models import (
     User,
     db,
 )
-from scoring.clause_language import format_percent
+from contracts_app.contracts.clause_language import format_percent
 
-from ..scores.invoices import InvoiceRefused, parse_amount, set_invoice
+from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")

@@ -9,7 +9,7 @@ from flask_login import current_user
 from models import Contract, Role, ServiceCategory, db
 from scoring.periods import is_period
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 from ..security import role_required
 from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename
 from .forms import InvoiceForm, PeriodForm

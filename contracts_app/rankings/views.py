@@ -7,7 +7,7 @@ from flask import Blueprint, abort, make_response, render_template, request, sen
 from markupsafe import Markup
 
 from .cache import data_version, rendered_rankings
-from .services import (
+from .page import (
     XLSX_MIMETYPE,
     ExportRefused,
     RankingRequest,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from imports.export import add_sheet, new_workbook, workbook_bytes
 from models import Recommendation
 
-from ..wording import plural_unit
+from ..unit_names import plural_unit
 
 METHOD = [
     "How the work was allocated (the method the contracts promise, SPEC §4):",

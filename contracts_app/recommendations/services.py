@@ -22,8 +22,8 @@ from scoring.allocation import Allocation, AllocationVendor, allocate
 from scoring.periods import add_months, is_period
 
 from ..audit import record_event, snapshot
-from ..wording import plural_unit
-from ..scores.rankings import vendor_rankings
+from ..unit_names import plural_unit
+from ..rankings.standings import vendor_rankings
 
 
 class RecommendationRefused(ValueError):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from models import Contract, ContractPeriodScore, Recommendation, Role, ServiceCategory, db
 from scoring.periods import add_months
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 from ..charts import bar_chart
 from ..security import role_required
 from .export import recommendation_workbook

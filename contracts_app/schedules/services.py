@@ -15,7 +15,7 @@ from docx.shared import Pt
 from sqlalchemy.orm import selectinload
 
 from models import Contract, OutcomeClause, db
-from scoring.clause_language import (
+from contracts_app.contracts.clause_language import (
     clause_language,
     clause_measure,
     format_number,

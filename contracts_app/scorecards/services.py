@@ -1,7 +1,7 @@
 """A contract's scorecard and one clause-month's drill-down, read from the stored results (SPEC §3).
 
 Nothing here rescores: values, attainments, statuses, composites and coverage come from
-`ClauseResult` and `ContractPeriodScore` as `scores.recompute` wrote them. The drill-down lists the
+`ClauseResult` and `ContractPeriodScore` as `stored_scores.recompute` wrote them. The drill-down lists the
 committed rows behind a stored number and says in words how that number was formed.
 """
 from __future__ import annotations

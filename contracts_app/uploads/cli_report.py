@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .sheets import PathImport
+from .flow import PathImport
 
 
 def as_json(contract_number: str, period: str, result: PathImport) -> str:

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from models import Contract, Role, Upload, db
 from scoring.periods import is_period, period_of, period_range
 
-from ..choices import select_choices
+from ..form_choices import select_choices
 from ..contracts.forms import ConfirmForm
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
-from .services import find_committed
-from .sheets import (
+from .storing import find_committed
+from .flow import (
     UploadRefused,
     commit_staged,
     discard_staged,

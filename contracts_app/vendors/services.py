@@ -26,8 +26,8 @@ from scoring.rankings import DEFAULT_WINDOW_MONTHS, vendor_period_composite, win
 
 from ..audit import record_event, snapshot
 from ..charts import Frame, line_chart
-from ..persistence import flush_unique
-from ..scores.rankings import VendorRanking, vendor_rankings
+from ..savepoints import flush_unique
+from ..rankings.standings import VendorRanking, vendor_rankings
 
 TREND_MONTHS = 12
 

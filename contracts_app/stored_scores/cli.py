@@ -12,8 +12,8 @@ from imports.export import write_csv
 from models import ClauseResult, Contract, ContractPeriodScore, ServiceCategory, db
 from scoring.periods import is_period
 
-from .invoices import InvoiceRefused, parse_amount, set_invoice
-from .rankings import vendor_rankings
+from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
+from ..rankings.standings import vendor_rankings
 
 FORMATS = click.Choice(["table", "json", "csv"])
 

@@ -1,4 +1,8 @@
-"""Parsing and checking the contracts file of SPEC §7 into plain records; no database here."""
+"""Parsing and checking the contracts file (README, "The contracts file") into plain records.
+
+Pure like the rest of imports/: the clause rules of the scoring method come in as `ContractRules`,
+so the caller (contracts_app.contracts.importer) decides which rules apply.
+"""
 from __future__ import annotations
 
 import json
@@ -6,15 +10,24 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable, Iterable
 
-from scoring.clause_rules import clause_problems, weight_problem
-from scoring.periods import is_period
+ClauseProblems = Callable[[dict], Iterable[tuple[str, str]]]
+WeightProblem = Callable[[Iterable[Decimal]], str | None]
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 CONTRACT_STATUSES = ("draft", "active", "closed")
 # Clause terms use the model's field names; the file spells two of them shorter.
 FILE_FIELD_NAMES = {"incentive_pct": "incentive", "penalty_pct": "penalty"}
+
+
+@dataclass(frozen=True)
+class ContractRules:
+    """The checks the scoring method puts on clauses: each clause's terms, the weights in force, periods."""
+
+    clause_problems: ClauseProblems
+    weight_problem: WeightProblem
+    is_period: Callable[[str], bool]
 
 
 class ContractsFileError(ValueError):
@@ -172,11 +185,11 @@ def _category(raw: Any, index: int, problems: list[str]) -> CategoryRecord:
     )
 
 
-def _clause(raw: Any, where: str, problems: list[str]) -> ClauseRecord:
+def _clause(raw: Any, where: str, problems: list[str], rules: ContractRules) -> ClauseRecord:
     key = raw.get("key") if isinstance(raw, dict) and isinstance(raw.get("key"), str) else None
     r = _Reader(raw, f"{where}, clause {key or '(no key)'}", problems)
     effective_from = r.obj.get("effective_from")
-    if effective_from is not None and not is_period(effective_from):
+    if effective_from is not None and not rules.is_period(effective_from):
         r.fail("effective_from", f"'{effective_from}' is not a period; write it as YYYY-MM")
         effective_from = None
     terms = {
@@ -201,14 +214,14 @@ def _clause(raw: Any, where: str, problems: list[str]) -> ClauseRecord:
         "cap": r.number("cap", default=Decimal("1")),
         "language": r.text("language", required=False, max_len=10_000),
     }
-    for name, message in clause_problems(terms):
+    for name, message in rules.clause_problems(terms):
         name = FILE_FIELD_NAMES.get(name, name)  # name the field as the file spells it
         if name not in r.failed:
             r.fail(name, message)
     return ClauseRecord(terms=terms, effective_from=effective_from)
 
 
-def _contract(raw: Any, index: int, problems: list[str]) -> ContractRecord:
+def _contract(raw: Any, index: int, problems: list[str], rules: ContractRules) -> ContractRecord:
     number = raw.get("number") if isinstance(raw, dict) and isinstance(raw.get("number"), str) else f"#{index + 1}"
     where = f"contract {number}"
     r = _Reader(raw, where, problems)
@@ -239,12 +252,12 @@ def _contract(raw: Any, index: int, problems: list[str]) -> ContractRecord:
     if not isinstance(raw_clauses, list):
         r.fail("clauses", "must be a list")
         raw_clauses = []
-    record.clauses = [_clause(c, where, problems) for c in raw_clauses]
-    _check_versions(record, where, problems)
+    record.clauses = [_clause(c, where, problems, rules) for c in raw_clauses]
+    _check_versions(record, where, problems, rules)
     return record
 
 
-def _check_versions(record: ContractRecord, where: str, problems: list[str]) -> None:
+def _check_versions(record: ContractRecord, where: str, problems: list[str], rules: ContractRules) -> None:
     """No two versions of a clause for the same month; weights in force sum to 100 in every month a version starts."""
     first = record.start.strftime("%Y-%m") if record.start else None
     seen: set[tuple[str, str]] = set()
@@ -266,14 +279,14 @@ def _check_versions(record: ContractRecord, where: str, problems: list[str]) -> 
                 current = in_force.get(clause.terms["key"])
                 if current is None or (current.effective_from or first) < effective:
                     in_force[clause.terms["key"]] = clause
-        message = weight_problem(c.terms["weight"] for c in in_force.values())
+        message = rules.weight_problem(c.terms["weight"] for c in in_force.values())
         if message:
             problems.append(f"{where}, from {period}: {message}")
     if record.status == "active" and not record.clauses:
         problems.append(f"{where}, field clauses: an active contract needs its outcome clauses")
 
 
-def parse_contracts_file(text: str) -> ContractsFile:
+def parse_contracts_file(text: str, rules: ContractRules) -> ContractsFile:
     """The file's records, or ContractsFileError listing every problem in it at once."""
     try:
         document = json.loads(text)
@@ -289,7 +302,7 @@ def parse_contracts_file(text: str) -> ContractsFile:
     vendors = []
     for i, raw in enumerate(_list(document, "vendors", problems)):
         vendors.append(_Reader(raw, f"vendor #{i + 1}", problems).text("name", max_len=200))
-    contracts = [_contract(c, i, problems) for i, c in enumerate(_list(document, "contracts", problems))]
+    contracts = [_contract(c, i, problems, rules) for i, c in enumerate(_list(document, "contracts", problems))]
     for label, names in (
         ("category", [c.slug for c in categories]),
         ("vendor", vendors),

@@ -1,4 +1,4 @@
-"""The monthly sheet flow: stage a file, check it, preview its scores, commit or supersede, mark it up."""
+"""The monthly sheet flow: stage a file, check it, preview its scores, commit or supersede, discard, mark it up."""
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +22,7 @@ from scoring.clause_score import score_clause
 from scoring.periods import is_period, period_bounds
 
 from ..audit import record_event, snapshot
-from .services import CommitOutcome, commit_rows, find_committed
+from .storing import CommitOutcome, commit_rows, find_committed
 
 KEY_CHUNK = 5000
 HISTORY_PERIODS = 12

@@ -11,7 +11,7 @@ from imports.check import CheckedRows
 from models import Contract, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
-from ..scores.recompute import recompute_period
+from ..stored_scores.recompute import recompute_period
 
 __all__ = ["CommitOutcome", "CheckedRows", "commit_rows", "find_committed"]
 

@@ -9,7 +9,7 @@ from models import Contract, ContractPeriodScore, User, db
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
-from .recompute import recompute_period
+from ..stored_scores.recompute import recompute_period
 
 MAX_INVOICE = Decimal("999999999999.99")
 

@@ -1,6 +1,6 @@
 """The vendor rankings page and its exports: reading the request, the ranked rows, the files.
 
-Scores, ranks and flags come from `scores.rankings.vendor_rankings` (SPEC §3, stored period
+Scores, ranks and flags come from `rankings.standings.vendor_rankings` (SPEC §3, stored period
 scores); this module only checks the inputs, shapes the rows for display and writes the exports.
 Nothing here changes the database.
 """
@@ -27,8 +27,8 @@ from scoring.rankings import (
 from scoring.tolerance import score_key
 
 from ..charts import bar_chart, sparkline
-from ..contracts.contracts_file import SLUG_RE
-from ..scores.rankings import VendorRanking, vendor_rankings
+from imports.contracts_file import SLUG_RE
+from ..rankings.standings import VendorRanking, vendor_rankings
 from ..templating import number
 
 WINDOW_MIN, WINDOW_MAX = 1, 24
