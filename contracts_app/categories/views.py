@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from models import Role, ServiceCategory, db
 
+from ..unit_of_work import discard_changes
 from ..security import role_required
 from .forms import CategoryForm
 from .services import (
@@ -50,9 +51,9 @@ def new():
         try:
             category = create_category(form.data)
         except CategoryInputError as exc:
+            discard_changes()
             _show_errors(form, exc)
         else:
-            db.session.commit()
             flash(f"Category {category.name} ({category.slug}) created.", "success")
             return redirect(url_for("categories.detail", category_id=category.id))
     return render_template("categories/form.html", form=form, category=None, committed_uploads=0)
@@ -69,9 +70,9 @@ def edit(category_id: int):
         try:
             changed = update_category(category, form.data)
         except CategoryInputError as exc:
+            discard_changes()
             _show_errors(form, exc)
         else:
-            db.session.commit()
             if changed:
                 flash(f"Category {category.name} ({category.slug}) saved.", "success")
             else:

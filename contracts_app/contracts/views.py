@@ -5,6 +5,7 @@ from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
 from ..form_choices import select_choices
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from . import editing
 from .forms import ClauseForm, ConfirmForm, ContractForm
 from .services import contract_detail, list_contracts
@@ -66,7 +67,6 @@ def new():
         except editing.ContractRuleError as exc:
             _show_problems(form, exc.problems)
         else:
-            db.session.commit()
             flash(f"Contract {contract.number} drafted. Add its outcome clauses, then activate it.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=None)
@@ -82,10 +82,9 @@ def edit(contract_id: int):
             editing.update_contract(contract, {name: form[name].data for name in editing.CONTRACT_FIELDS},
                                     current_user._get_current_object())
         except editing.ContractRuleError as exc:
-            db.session.rollback()
+            discard_changes()
             _show_problems(form, exc.problems)
         else:
-            db.session.commit()
             flash(f"Contract {contract.number} saved.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/form.html", form=form, contract=contract)
@@ -98,12 +97,11 @@ def _status_change(contract_id: int, change, done: str):
     try:
         change(contract, current_user._get_current_object())
     except editing.ContractRuleError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(f"{contract.number} was not changed:", "danger")
         for _field, message in exc.problems:
             flash(message, "danger")
     else:
-        db.session.commit()
         flash(done.format(number=contract.number), "success")
     return redirect(url_for("contracts.detail", contract_id=contract_id))
 
@@ -153,10 +151,9 @@ def new_clause(contract_id: int):
         try:
             clause = _save_clause(contract, form, None)
         except editing.ContractRuleError as exc:
-            db.session.rollback()
+            discard_changes()
             _show_problems(form, exc.problems)
         else:
-            db.session.commit()
             flash(f"Clause {clause.key} added to {contract.number}.", "success")
             return redirect(url_for("contracts.detail", contract_id=contract.id) + "#clauses")
     return _render_clause_form(contract, form, template=template)
@@ -176,10 +173,9 @@ def edit_clause(contract_id: int, key: str):
         try:
             saved = _save_clause(contract, form, key)
         except editing.ContractRuleError as exc:
-            db.session.rollback()
+            discard_changes()
             _show_problems(form, exc.problems)
         else:
-            db.session.commit()
             if saved.amendment_reason:
                 flash(f"Clause {key} amended from {saved.effective_from}; earlier months keep the old terms.", "success")
             else:

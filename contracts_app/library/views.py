@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from models import Role, db
 
+from ..unit_of_work import discard_changes
 from ..security import role_required
 from . import services
 from .forms import ClauseTemplateForm, initial_data
@@ -76,10 +77,10 @@ def new():
     if form.is_submitted():
         template, _ = _save(form)
         if template is not None:
-            db.session.commit()
             flash(f"Clause template “{template.label}” ({template.key}) added to the "
                   f"{template.category.name} library.", "success")
             return redirect(url_for("library.index", category=template.category.slug))
+        discard_changes()
         flash("The template was not saved: correct the fields marked below.", "danger")
     return render_template("library/form.html", form=form, template=None)
 
@@ -93,12 +94,12 @@ def edit(template_id: int):
     if form.is_submitted():
         saved, changed = _save(form, template)
         if saved is not None:
-            db.session.commit()
             if changed:
                 flash(f"Clause template “{saved.label}” ({saved.key}) saved.", "success")
             else:
                 flash(f"Nothing changed in clause template {saved.key}.", "info")
             return redirect(url_for("library.index", category=saved.category.slug))
+        discard_changes()
         flash("The changes were not saved: correct the fields marked below.", "danger")
     return render_template("library/form.html", form=form, template=template)
 
@@ -106,7 +107,6 @@ def edit(template_id: int):
 def _set_retired(template_id: int, retired: bool):
     template = _template_or_404(template_id)  # the CSRF token was checked before the view ran
     changed = services.set_retired(template, retired)
-    db.session.commit()
     if retired:
         message = (f"Clause template {template.key} retired: it is hidden from the library; contracts that "
                    "copied it keep their clauses." if changed else f"Clause template {template.key} was already retired.")

@@ -4,6 +4,7 @@ from flask_login import current_user
 from models import Role, Vendor, db
 
 from ..scorecards.services import coverage_percent, is_incomplete
+from ..unit_of_work import discard_changes
 from ..security import role_required
 from .forms import VendorForm
 from .services import VendorInputError, create_vendor, list_vendors, update_vendor, vendor_detail
@@ -45,9 +46,9 @@ def new():
         try:
             vendor = create_vendor(form.data)
         except VendorInputError as exc:
+            discard_changes()
             _show_errors(form, exc)
         else:
-            db.session.commit()
             flash(f"Vendor {vendor.name} created.", "success")
             return redirect(url_for("vendors.detail", vendor_id=vendor.id))
     return render_template("vendors/form.html", form=form, vendor=None)
@@ -64,9 +65,9 @@ def edit(vendor_id: int):
         try:
             changed = update_vendor(vendor, form.data)
         except VendorInputError as exc:
+            discard_changes()
             _show_errors(form, exc)
         else:
-            db.session.commit()
             flash(f"Vendor {vendor.name} saved." if changed else "Nothing changed.", "success" if changed else "info")
             return redirect(url_for("vendors.detail", vendor_id=vendor.id))
     return render_template("vendors/form.html", form=form, vendor=vendor)
