@@ -184,10 +184,10 @@ def main() -> None:
         times = ", ".join(f"{r['seconds']:.2f}" for r in results[kind])
         print(f"{kind:<7} median {median[kind]:6.2f} s  (runs: {times})  peak {peak[kind]:6.0f} MB")
     check_ratio, import_ratio = median["check"] / median["floor"], median["import"] / median["floor"]
-    print(f"check / floor  = {check_ratio:.2f}  (target <= 1.2)  {"OK" if check_ratio <= 1.2 else "MISSED"}")
-    print(f"import / floor = {import_ratio:.2f}  (target <= 1.5)  {"OK" if import_ratio <= 1.5 else "MISSED"}")
+    print(f"check / floor  = {check_ratio:.2f}  (target <= 1.2)  {'OK' if check_ratio <= 1.2 else 'MISSED'}")
+    print(f"import / floor = {import_ratio:.2f}  (target <= 1.5)  {'OK' if import_ratio <= 1.5 else 'MISSED'}")
     worst = max(peak["check"], peak["import"])
-    print(f"peak memory    = {worst:.0f} MB  (target <= 400)  {"OK" if worst <= 400 else "MISSED"}")
+    print(f"peak memory    = {worst:.0f} MB  (target <= 400)  {'OK' if worst <= 400 else 'MISSED'}")
 
 
 if __name__ == "__main__":
