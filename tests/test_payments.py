@@ -399,8 +399,8 @@ def test_set_invoice_command_exit_codes_and_output(cli, capped_month):
     result = cli.invoke(args=["set-invoice", "PW-2026-001", "2026-03", "100000"])
     assert result.exit_code == 0, result.output
     # Same worked example as on the page: bonus 5 % cap, penalty 10 % cap of 100,000.00.
-    assert result.stdout.strip() == ("PW-2026-001 2026-03: invoice 100,000.00; bonus 5,000.00, penalty 10,000.00, "
-                                     "net -5,000.00.")
+    assert result.stdout.strip() == ("PW-2026-001 2026-03: invoice $100,000.00; bonus $5,000.00, penalty $10,000.00, "
+                                     "net −$5,000.00.")
     assert score_of(capped_month, "2026-03").net == Decimal("-5000")
 
     bad = cli.invoke(args=["set-invoice", "PW-2026-001", "2026-03", "12,34x"])
