@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .factories import TEST_PASSWORD, ContractAssignmentFactory
-from .test_uploads import contract  # noqa: F401  (a fixture)
+from .factories import TEST_PASSWORD, ContractAssignmentFactory, ContractFactory
 
 APP_PACKAGES = ("contracts_app", "models", "scoring", "imports")
 SYSTEM_CLOCK = re.compile(r"\b(date\.today|datetime\.(now|utcnow|today)|time\.time)\(")
@@ -23,8 +22,8 @@ def _month_options(client, contract, email) -> list[str]:
     return re.findall(r'<option[^>]*value="(\d{4}-\d{2})"', select)
 
 
-def test_the_sheets_page_offers_the_months_of_the_term_up_to_today(client, contract, time_machine):
-    # The contract runs 2026-01 to 2026-12.
+def test_the_sheets_page_offers_the_months_of_the_term_up_to_today(app, client, time_machine):
+    contract = ContractFactory(start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
     email = ContractAssignmentFactory(contract=contract).user.email
     time_machine.move_to(datetime(2026, 3, 15, 9, 0, tzinfo=timezone.utc), tick=True)
     assert _month_options(client, contract, email) == ["2026-03", "2026-02", "2026-01"]

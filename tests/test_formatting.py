@@ -6,11 +6,25 @@ import re
 from decimal import Decimal as D
 
 import openpyxl
+import pytest
 
-from models import db
+from models import Role, db
 
-from .factories import ContractFactory, VendorFactory
-from .test_payments import category, clause, commit, finance, row_text, rows, signed_in, text_of  # noqa: F401
+from .factories import TEST_PASSWORD, CategoryFactory, ContractFactory, UserFactory, VendorFactory
+from .test_payments import clause, commit, row_text, rows, text_of
+
+
+@pytest.fixture
+def signed_in(client):
+    UserFactory(role=Role.FINANCE, email="finance@city.test")
+    db.session.commit()
+    assert client.sign_in("finance@city.test", TEST_PASSWORD).status_code == 302
+    return client
+
+
+@pytest.fixture
+def category(app):
+    return CategoryFactory(slug="asphalt-resurfacing", name="Asphalt resurfacing")
 
 
 def test_money_reads_the_same_on_the_page_in_the_message_the_cli_and_the_export(signed_in, category, cli):

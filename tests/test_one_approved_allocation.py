@@ -5,9 +5,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from contracts_app.demo.seed import seed_demo
 from models import AuditEvent, Recommendation, RecommendationStatus, Role, db, utcnow
 
-from .test_recommendations import demo, save_draft, sign_in  # noqa: F401  (demo is a fixture)
+from .test_recommendations import save_draft, sign_in
+
+
+@pytest.fixture
+def demo(app):
+    seed_demo()
+    db.session.commit()
 
 
 def _approve(client, draft):
