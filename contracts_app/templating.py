@@ -1,29 +1,18 @@
-"""Display helpers: values are stored at full precision and rounded only here."""
+"""Template filters: every number is written by contracts_app.formatting, as the CLI and exports write it."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask
 from flask_login import current_user
 
 from models import Role
 
+from . import formatting
 from .unit_names import plural_unit
 
-
-def money(value) -> str:
-    if value is None:
-        return "—"
-    return f"${Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
-
-
-def number(value, places: int = 1) -> str:
-    if value is None:
-        return "—"
-    quantum = Decimal(1).scaleb(-places)
-    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
-    return f"{rounded:,}"
+money = formatting.money
+number = formatting.score
 
 
 def utc_time(value: datetime | None) -> str:
@@ -31,8 +20,13 @@ def utc_time(value: datetime | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.add_template_filter(money, "money")
-    app.add_template_filter(number, "number")
+    app.add_template_filter(formatting.money, "money")
+    app.add_template_filter(formatting.signed_money, "signed_money")
+    app.add_template_filter(formatting.percent, "percent")
+    app.add_template_filter(formatting.score, "number")
+    app.add_template_filter(formatting.coverage, "coverage")
+    app.add_template_filter(formatting.coverage_note, "coverage_note")
+    app.add_template_test(formatting.is_incomplete, "incomplete_coverage")  # {% if coverage is incomplete_coverage %}
     app.add_template_filter(utc_time, "utc")
     app.add_template_filter(plural_unit, "plural_unit")
 

@@ -92,15 +92,30 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite batch mode rebuilds a table (create, copy, drop, rename): with foreign keys enforced, dropping a
+        # table other tables refer to fails. Off while migrating (set on the driver's connection before any
+        # transaction begins, where SQLite honours it), then on again and checked.
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection if sqlite else None
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
-
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.commit()
+                driver.execute("PRAGMA foreign_keys=ON")
+        if sqlite:
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 if context.is_offline_mode():
     run_migrations_offline()

@@ -1,6 +1,6 @@
 """SQLAlchemy models of the whole domain (SPEC §2) and the shared `db` object."""
 from .audit import AuditEvent, AuditTrailIsAppendOnly
-from .base import Base, db, utcnow
+from .base import Base, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .recommendations import Recommendation, RecommendationLine
@@ -23,5 +23,5 @@ __all__ = [
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
     "Curve", "Direction", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
     "RecommendationStatus", "Role", "ServiceCategory", "Upload", "UploadStatus", "User", "Vendor",
-    "db", "utcnow",
+    "db", "today", "utcnow",
 ]

@@ -1,7 +1,7 @@
 """The declarative base and the single `db` object every model and service shares."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -25,5 +25,10 @@ db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:
-    """Aware UTC now; every stored time is UTC."""
+    """Aware UTC now; every stored time is UTC. The one clock of the app: nothing else asks the system."""
     return datetime.now(timezone.utc)
+
+
+def today() -> date:
+    """Today in UTC, from utcnow(): pages offer months up to it, never from date.today()."""
+    return utcnow().date()

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Numeric, String, Te
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .base import db, utcnow
-from .types import Aggregation, ContractStatus, Curve, Direction, JSONType, UTCDateTime, enum_column
+from .types import Aggregation, ContractStatus, Curve, Direction, Hundredths, JSONType, Money, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
     from .catalog import ServiceCategory, Vendor
@@ -43,11 +43,11 @@ class Contract(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("service_categories.id"), index=True)
     start_date: Mapped[date]
     end_date: Mapped[date]
-    value: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    value: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[ContractStatus] = mapped_column(
         enum_column(ContractStatus, "contract_status"), default=ContractStatus.DRAFT
     )
-    capacity: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    capacity: Mapped[Decimal | None] = mapped_column(Hundredths)
     incentive_cap: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"))
     penalty_cap: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,12 +5,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import db, utcnow
 from .contracts import PERIOD_CHECK
-from .types import JSONType, RecommendationStatus, UTCDateTime, enum_column
+from .types import Hundredths, JSONType, RecommendationStatus, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
     from .catalog import ServiceCategory, Vendor
@@ -27,17 +27,26 @@ class Recommendation(db.Model):
         CheckConstraint(
             "(status = 'approved') = (approved_at IS NOT NULL)", name="approved_has_time"
         ),
+        # At most one approved allocation per category and target period (SPEC §4), enforced by the database.
+        Index(
+            "uq_recommendations_one_approved_per_period",
+            "category_id",
+            "target_period",
+            unique=True,
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("service_categories.id"), index=True)
     target_period: Mapped[str] = mapped_column(String(7))
-    volume: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    volume: Mapped[Decimal] = mapped_column(Hundredths)
     window_months: Mapped[int] = mapped_column(Integer, default=6)
     floor_share: Mapped[float] = mapped_column(Float, default=0.10)
     gamma: Mapped[float] = mapped_column(Float, default=2.0)
     probation_threshold: Mapped[float] = mapped_column(Float, default=50.0)
-    unallocated: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    unallocated: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0"))
     floor_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
     inputs: Mapped[dict] = mapped_column(JSONType, default=dict)
     status: Mapped[RecommendationStatus] = mapped_column(
@@ -73,8 +82,8 @@ class RecommendationLine(db.Model):
     probation: Mapped[bool] = mapped_column(Boolean, default=False)
     share_before: Mapped[float] = mapped_column(Float, default=0.0)
     share: Mapped[float] = mapped_column(Float, default=0.0)
-    volume: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
-    capacity: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    volume: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0"))
+    capacity: Mapped[Decimal | None] = mapped_column(Hundredths)
     reason: Mapped[str] = mapped_column(Text, default="")
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="lines")

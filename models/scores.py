@@ -4,14 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import db, utcnow
 from .contracts import PERIOD_CHECK, Contract, OutcomeClause
-from .types import ClauseStatus, UTCDateTime, enum_column
-
-Money = Numeric(16, 2)
+from .types import ClauseStatus, Money, UTCDateTime, enum_column
 
 
 class ClauseResult(db.Model):
@@ -53,9 +51,9 @@ class ContractPeriodScore(db.Model):
     coverage: Mapped[float] = mapped_column(Float, default=0.0)
     observations: Mapped[int] = mapped_column(Integer, default=0)
     invoice_amount: Mapped[Decimal | None] = mapped_column(Money)
-    bonus: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal("0"))
-    penalty: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal("0"))
-    net: Mapped[Decimal] = mapped_column(Numeric(20, 6), default=Decimal("0"))
+    bonus: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    penalty: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    net: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     contract: Mapped[Contract] = relationship()

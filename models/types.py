@@ -1,10 +1,11 @@
-"""Column types shared by the models: UTC datetimes, JSON, and the domain's enumerations."""
+"""Column types shared by the models: UTC datetimes, exact decimals, JSON, and the domain's enumerations."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import JSON, DateTime, Enum
+from sqlalchemy import JSON, BigInteger, DateTime, Enum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +31,48 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class ExactDecimal(TypeDecorator):
+    """A Decimal stored as an integer count of 10^-places units (cents for places=2), exact on every database.
+
+    SQLite binds Numeric columns as binary floats (43749999999.999562 reads back as ...565); an integer does
+    not. Values with more decimals than `places` are rounded half up, as a Numeric(p, places) column would.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int = 2):
+        super().__init__()
+        self.places = places
+        self.quantum = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not an amount")
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError(f"{value} is not a finite amount")
+        return int(number.quantize(self.quantum, rounding=ROUND_HALF_UP).scaleb(self.places))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.places).quantize(self.quantum)
+
+    def process_literal_param(self, value, dialect):
+        return str(self.process_bind_param(value, dialect))
+
+    @property
+    def python_type(self):
+        return Decimal
+
+
+Money = ExactDecimal(2)  # dollars and cents, stored as integer cents (SPEC §3)
+Hundredths = ExactDecimal(2)  # volumes and capacities in the category's unit, to 2 decimals (SPEC §4)
 
 
 class Role(str, enum.Enum):

@@ -1,6 +1,6 @@
 """A contract-period's incentive bonus and penalty from its clause statuses (SPEC §3 "Payment adjustment").
 
-Money stays Decimal with full precision; rounding to cents is for display only.
+Bonus and penalty are what is paid: each is rounded to the cent, half up; net = bonus - penalty.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, Iterable, NamedTuple
 
 _EXACT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.Inexact, decimal.InvalidOperation])
 _HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 STATUSES = ("met", "partial", "failed", "no_data")
 
 
@@ -30,6 +31,11 @@ def _money(value: Any, name: str) -> Decimal:
     return number
 
 
+def to_cents(amount: Decimal) -> Decimal:
+    """An exact amount rounded to a payable one: the cent, half up (1,817.335 -> 1,817.34)."""
+    return amount.quantize(CENT, rounding=decimal.ROUND_HALF_UP, context=decimal.Context(prec=200))
+
+
 def _status(value: Any) -> str:
     status = value.value if isinstance(value, enum.Enum) else value
     if status not in STATUSES:
@@ -47,7 +53,8 @@ def payment_adjustment(
     """Bonus, penalty and net from the invoice and (status, incentive_pct, penalty_pct) per clause.
 
     Percents are in percent (5 means 5 %): bonus = I · min(Σ incentive % of met clauses, cap) / 100,
-    penalty = I · min(Σ penalty % of failed clauses, cap) / 100; 'partial' and 'no_data' earn neither.
+    penalty = I · min(Σ penalty % of failed clauses, cap) / 100, each rounded to the cent half up;
+    'partial' and 'no_data' earn neither.
     """
     amount = _money(invoice, "invoice")
     bonus_cap = _money(incentive_cap, "incentive_cap")
@@ -61,6 +68,6 @@ def payment_adjustment(
                 incentive_pct += _money(incentive if incentive is not None else 0, "incentive_pct")
             elif status == "failed":
                 penalty_pct += _money(penalty if penalty is not None else 0, "penalty_pct")
-        bonus = amount * min(incentive_pct, bonus_cap) / _HUNDRED
-        penalty_amount = amount * min(penalty_pct, penalty_cap_pct) / _HUNDRED
+        bonus = to_cents(amount * min(incentive_pct, bonus_cap) / _HUNDRED)
+        penalty_amount = to_cents(amount * min(penalty_pct, penalty_cap_pct) / _HUNDRED)
         return PaymentAdjustment(bonus=bonus, penalty=penalty_amount, net=bonus - penalty_amount)

@@ -2,14 +2,19 @@
 
 Each test runs inside one outer transaction that is rolled back afterwards; the app's own commits
 become savepoints, so tests see real commits and constraints without leaking rows to each other.
+
+No test may depend on the calendar: `--clock=2031-06-15` (or OUTCOMES_TEST_CLOCK=2031-06-15) runs the
+whole session as if today were that date (time-machine moves the process's clock; CI runs the suite so too).
 """
 from __future__ import annotations
 
 import contextvars
 import os
 import re
+from datetime import date, datetime, time, timezone
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -42,6 +47,38 @@ class FreshContextClient(FlaskClient):
         """POST a form with the CSRF token a browser would have got from the page."""
         token = self.csrf_token(token_from or path)
         return self.post(path, data={**data, "csrf_token": token}, **kwargs)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--clock", default=os.environ.get("OUTCOMES_TEST_CLOCK") or None, metavar="YYYY-MM-DD",
+                     help="run the whole session as if today were this date (UTC); env OUTCOMES_TEST_CLOCK")
+
+
+def pytest_configure(config):
+    clock = config.getoption("--clock")
+    if not clock:
+        return
+    try:
+        day = date.fromisoformat(clock)
+    except ValueError:
+        raise pytest.UsageError(f"--clock={clock}: write the date as YYYY-MM-DD, e.g. 2031-06-15") from None
+    traveller = time_machine.travel(datetime.combine(day, time(9, 0), tzinfo=timezone.utc), tick=True)
+    traveller.start()
+    config.stash[_CLOCK] = traveller
+
+
+def pytest_unconfigure(config):
+    traveller = config.stash.get(_CLOCK, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    clock = config.getoption("--clock")
+    return [f"clock: the session runs as if today were {clock} (UTC)"] if clock else []
+
+
+_CLOCK = pytest.StashKey[time_machine.travel]()
 
 
 def _reset_postgres(url: str) -> None:

@@ -399,8 +399,8 @@ def test_set_invoice_command_exit_codes_and_output(cli, capped_month):
     result = cli.invoke(args=["set-invoice", "PW-2026-001", "2026-03", "100000"])
     assert result.exit_code == 0, result.output
     # Same worked example as on the page: bonus 5 % cap, penalty 10 % cap of 100,000.00.
-    assert result.stdout.strip() == ("PW-2026-001 2026-03: invoice 100,000.00; bonus 5,000.00, penalty 10,000.00, "
-                                     "net -5,000.00.")
+    assert result.stdout.strip() == ("PW-2026-001 2026-03: invoice $100,000.00; bonus $5,000.00, penalty $10,000.00, "
+                                     "net −$5,000.00.")
     assert score_of(capped_month, "2026-03").net == Decimal("-5000")
 
     bad = cli.invoke(args=["set-invoice", "PW-2026-001", "2026-03", "12,34x"])
@@ -456,10 +456,9 @@ def test_export_reads_back_with_the_same_amounts_and_totals(signed_in, capped_mo
         assert cell.data_type == "n" and cell.number_format == "#,##0.00"
 
     other_row = by_number["PW-2026-005"]
-    # pci met (mean 95): 2 % of 12,345.67 = 246.9134 exactly; stored and exported at full precision, shown as
-    # 246.91 by the 2-decimal format.
-    assert other_row[col["Bonus"]].value == pytest.approx(246.9134, abs=1e-9)
-    assert other_row[col["Net"]].value == pytest.approx(246.9134, abs=1e-9)
+    # pci met (mean 95): 2 % of 12,345.67 = 246.9134, paid (stored and exported) as 246.91, rounded to the cent.
+    assert other_row[col["Bonus"]].value == pytest.approx(246.91, abs=1e-9)
+    assert other_row[col["Net"]].value == pytest.approx(246.91, abs=1e-9)
     vendor_cell = other_row[col["Vendor"]]
     assert vendor_cell.value == '=HYPERLINK("http://evil.test","x")' and vendor_cell.data_type == "s"
 
@@ -468,11 +467,11 @@ def test_export_reads_back_with_the_same_amounts_and_totals(signed_in, capped_mo
     assert [silent_row[col[h]].value for h in ("Invoice", "Bonus", "Penalty", "Net")] == [None] * 4
 
     totals = by_number["Total"]
-    # 100,000.00 + 12,345.67 = 112,345.67; bonus 5,000 + 246.9134 = 5,246.9134; penalty 10,000; net −4,753.0866.
+    # 100,000.00 + 12,345.67 = 112,345.67; bonus 5,000 + 246.91 = 5,246.91; penalty 10,000; net −4,753.09.
     assert totals[col["Invoice"]].value == pytest.approx(112345.67)
-    assert totals[col["Bonus"]].value == pytest.approx(5246.9134)
+    assert totals[col["Bonus"]].value == pytest.approx(5246.91)
     assert totals[col["Penalty"]].value == pytest.approx(10000)
-    assert totals[col["Net"]].value == pytest.approx(-4753.0866)
+    assert totals[col["Net"]].value == pytest.approx(-4753.09)
     # Totals equal the column sums of the lines (what Excel's SUM gives).
     lines = [r for number, r in by_number.items() if number != "Total"]
     for name in ("Invoice", "Bonus", "Penalty", "Net"):

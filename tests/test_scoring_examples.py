@@ -316,13 +316,11 @@ def test_payment_below_the_caps_ignores_partial_and_no_data():
     assert result == (D("300.00"), D("500.00"), D("-200.00"))
 
 
-def test_payment_keeps_full_precision():
-    # 1,234.57 * 0.333333 = 123457 * 333333 / 10^8 = 41,152,292,181 / 10^8 = 411.52292181;
-    # / 100 = 4.1152292181 exactly, not rounded to cents
+def test_payment_is_rounded_to_the_cent_half_up():
+    # 1,234.57 * 0.333333 / 100 = 4.1152292181 exactly, paid as 4.12 (rounded to the cent, SPEC §3)
     result = payment_adjustment(D("1234.57"), [("met", D("0.333333"), D("0"))],
                                 incentive_cap=D("5"), penalty_cap=D("10"))
-    assert result.bonus == D("1234.57") * D("0.333333") / D("100")
-    assert result.bonus == D("4.1152292181")
+    assert result == (D("4.12"), D("0.00"), D("4.12"))
 
 
 def test_payment_refuses_float_money():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +23,13 @@ from .factories import (
 )
 
 HEADER = ["work_order_id", "completed_on", "street", "pci_after", "on_time"]
+TODAY = datetime(2026, 12, 15, 9, 0, tzinfo=timezone.utc)  # the sheets page offers the term's months up to today
+
+
+@pytest.fixture(autouse=True)
+def _december_2026(time_machine):
+    """These tests happen in December 2026, whatever today is: every month of the 2026 contract is offered."""
+    time_machine.move_to(TODAY, tick=True)
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
 """The month's adjustments as .xlsx: money as numbers (2-decimal format), text cells injection-safe."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from imports.export import add_sheet, new_workbook, workbook_bytes
 
+from .. import formatting
 from .services import ADJUSTED, AWAITING_INVOICE, NO_SHEET, AdjustmentLine, PeriodAdjustments
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -18,7 +17,8 @@ ADJUSTMENT_HEADER = [
     "Penalty", "Net", "Met clauses (incentive %)", "Failed clauses (penalty %)", "Cap note",
 ]
 MONEY_COLUMNS = (4, 9, 12, 13)
-PERCENT_COLUMNS = (6, 7, 8, 10, 11)
+PERCENT_COLUMNS = (7, 8, 10, 11)
+COVERAGE_FORMAT = "0.0"  # tenths, rounded down like every page: an incomplete month never reads 100
 CLAUSE_HEADER = ["Contract", "Clause key", "Clause", "Status", "Incentive (%)", "Penalty (%)", "Effect"]
 
 STATUS_TEXT = {
@@ -34,7 +34,7 @@ def _causes(causes) -> str:
 
 def _line_row(line: AdjustmentLine) -> list:
     scored = line.has_sheet
-    coverage = Decimal(str(line.coverage)) * 100 if scored and line.coverage is not None else None
+    coverage = formatting.coverage_percent(line.coverage) if scored else None  # as the pages show it
     return [
         line.contract.number, line.contract.vendor.name, line.contract.category.name, STATUS_TEXT[line.state],
         line.invoice, line.composite if scored else None, coverage,
@@ -69,7 +69,7 @@ def adjustments_xlsx(adjustments: PeriodAdjustments) -> bytes:
     totals[12] = adjustments.total_penalty
     totals[13] = adjustments.total_net
     formats = {c: MONEY_FORMAT for c in MONEY_COLUMNS} | {c: PERCENT_FORMAT for c in PERCENT_COLUMNS} | {
-        5: SCORE_FORMAT}
+        5: SCORE_FORMAT, 6: COVERAGE_FORMAT}
     workbook = new_workbook()
     add_sheet(workbook, f"Adjustments {adjustments.period}", ADJUSTMENT_HEADER, rows + [blank, totals],
               number_formats=formats)

@@ -2,12 +2,12 @@
 
 Pages only read what recompute stored: the bonus, penalty and net of a contract-period, and its clause
 results. The clauses listed as the cause are the same results the stored amounts were computed from.
-Money stays Decimal at full precision; rounding to cents happens only where it is shown.
+Stored amounts are exact cents (bonus and penalty rounded when computed); contracts_app.formatting writes them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -24,12 +24,11 @@ from models import (
     User,
     db,
 )
-from contracts_app.contracts.clause_language import format_percent
 
+from .. import formatting
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 
 # What a line of the adjustments table is.
 ADJUSTED = "adjusted"  # committed sheet and invoice: the stored bonus, penalty and net apply
@@ -37,32 +36,10 @@ AWAITING_INVOICE = "awaiting_invoice"  # committed sheet, no invoice yet: nothin
 NO_SHEET = "no_sheet"  # no committed sheet for the month: no adjustment (not a zero score)
 
 
-def cents(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def dollars(value: Decimal | None) -> str:
-    """$182,500.00 (display only)."""
-    if value is None:
-        return "—"
-    amount = cents(value)
-    return f"−${-amount:,}" if amount < 0 else f"${amount:,}"
-
-
-def signed_dollars(value: Decimal | None) -> str:
-    """+$7,300.00 / −$5,000.00 / $0.00, for a net that can go either way (display only)."""
-    if value is None:
-        return "—"
-    amount = cents(value)
-    if amount > 0:
-        return f"+${amount:,}"
-    if amount < 0:
-        return f"−${-amount:,}"
-    return "$0.00"
-
-
-def percent(value: Decimal) -> str:
-    return format_percent(value, "0 %")
+# The one way money and percents are written (pages, messages, export): see contracts_app.formatting.
+dollars = formatting.money
+signed_dollars = formatting.signed_money
+percent = formatting.percent
 
 
 @dataclass(frozen=True)
@@ -151,7 +128,7 @@ class AdjustmentLine:
 
     @property
     def incomplete(self) -> bool:
-        return self.has_sheet and (self.coverage is None or self.coverage < 1)
+        return self.has_sheet and formatting.is_incomplete(self.coverage)
 
     def cap_notes(self) -> list[str]:
         notes = []

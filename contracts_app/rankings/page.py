@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from imports.export import add_sheet, new_workbook, workbook_bytes, write_csv
-from models import Contract, ContractPeriodScore, ServiceCategory, db
+from models import Contract, ContractPeriodScore, ServiceCategory, db, utcnow
 from scoring.periods import add_months, is_period
 from scoring.rankings import (
     DEFAULT_PROBATION_THRESHOLD,
@@ -274,7 +273,7 @@ def rankings_xlsx(request: RankingRequest) -> bytes:
         ["probation threshold", DEFAULT_PROBATION_THRESHOLD],
         ["minimum scored months to rank", MIN_SCORED_PERIODS],
         ["minimum observations to rank", MIN_OBSERVATIONS],
-        ["exported at (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")],
+        ["exported at (UTC)", utcnow().strftime("%Y-%m-%d %H:%M")],
     ])
     return workbook_bytes(workbook)
 

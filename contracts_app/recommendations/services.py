@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from models import (
     Contract,
@@ -153,19 +154,37 @@ def save_draft(result: RecommendationResult, actor: User) -> Recommendation:
     return recommendation
 
 
+def _approved_text(recommendation: Recommendation) -> str:
+    who = recommendation.approved_by.email if recommendation.approved_by else "someone"
+    return f"on {recommendation.approved_at:%Y-%m-%d %H:%M} UTC by {who}"
+
+
 def approve(recommendation: Recommendation, actor: User) -> None:
-    """Finance approves a draft once; an approved recommendation never changes again."""
+    """Finance approves a draft once; an approved recommendation never changes again.
+
+    At most one allocation is approved per category and target period (SPEC §4): the database's partial
+    unique index decides, so of two approvals racing for one month exactly one stands.
+    """
     if recommendation.status == RecommendationStatus.APPROVED:
-        raise RecommendationRefused(
-            f"Already approved on {recommendation.approved_at:%Y-%m-%d %H:%M} UTC by "
-            f"{recommendation.approved_by.email if recommendation.approved_by else 'someone'}; it cannot change.")
+        raise RecommendationRefused(f"Already approved {_approved_text(recommendation)}; it cannot change.")
     before = snapshot(recommendation)
-    # A conditional update: of two approvals racing, exactly one finds the draft still a draft.
-    changed = db.session.execute(
-        update(Recommendation)
-        .where(Recommendation.id == recommendation.id, Recommendation.status == RecommendationStatus.DRAFT)
-        .values(status=RecommendationStatus.APPROVED, approved_by_id=actor.id, approved_at=utcnow())
-    ).rowcount
+    try:
+        with db.session.begin_nested():
+            # A conditional update: of two approvals racing, exactly one finds the draft still a draft.
+            changed = db.session.execute(
+                update(Recommendation)
+                .where(Recommendation.id == recommendation.id, Recommendation.status == RecommendationStatus.DRAFT)
+                .values(status=RecommendationStatus.APPROVED, approved_by_id=actor.id, approved_at=utcnow())
+            ).rowcount
+    except IntegrityError:
+        standing = db.session.scalars(select(Recommendation).where(
+            Recommendation.category_id == recommendation.category_id,
+            Recommendation.target_period == recommendation.target_period,
+            Recommendation.status == RecommendationStatus.APPROVED)).first()
+        when = _approved_text(standing) if standing is not None else "a moment ago"
+        raise RecommendationRefused(
+            f"An allocation for {recommendation.category.name} {recommendation.target_period} was already "
+            f"approved {when}; only one can stand.") from None
     if changed != 1:
         raise RecommendationRefused("Someone approved this recommendation a moment ago; it cannot change.")
     db.session.refresh(recommendation)

@@ -15,6 +15,7 @@ from docx.shared import Pt
 from sqlalchemy.orm import selectinload
 
 from models import Contract, OutcomeClause, db
+from models import today as utc_today
 from contracts_app.contracts.clause_language import (
     clause_language,
     clause_measure,
@@ -95,7 +96,7 @@ def schedule_period(contract: Contract, requested: str | None, today: date | Non
                 f"{requested} is outside the term of contract {contract.number} ({first} to {last})"
             )
         return requested
-    current = period_of(today or date.today())
+    current = period_of(today or utc_today())
     return min(max(current, first), last)
 
 

@@ -31,27 +31,20 @@ from models import (
 from scoring.periods import is_period, period_range
 from scoring.tolerance import at_or_better
 
+from .. import formatting
 from ..charts import Frame, line_chart
 
 ROWS_PER_PAGE = 50
-FULL_COVERAGE = 1 - 1e-9  # coverage is a float ratio; anything below this is an incomplete month
 
 
-# --- display helpers (rounding happens here and in the templates only) -------------------------
+# --- display helpers (rounding happens in contracts_app.formatting only) --------------------------
 
 def is_incomplete(score: ContractPeriodScore | None) -> bool:
     """A month whose composite does not rest on every clause in force (or that has no score at all)."""
-    return score is None or score.coverage < FULL_COVERAGE
+    return score is None or formatting.is_incomplete(score.coverage)
 
 
-def coverage_percent(coverage: float | None) -> str:
-    """Coverage as a percent for display, rounded *down* so an incomplete month never reads 100 %."""
-    if coverage is None:
-        return "—"
-    tenths = math.floor(coverage * 1000 + 1e-9) / 10
-    if coverage < FULL_COVERAGE and tenths >= 100:
-        tenths = 99.9
-    return f"{tenths:g} %"
+coverage_percent = formatting.coverage  # "99.6 %": rounded down, so an incomplete month never reads 100 %
 
 
 def value_places(clause: OutcomeClause) -> int:

@@ -12,6 +12,7 @@ from imports.export import write_csv
 from models import ClauseResult, Contract, ContractPeriodScore, ServiceCategory, db
 from scoring.periods import is_period
 
+from ..formatting import money, signed_money
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 from ..rankings.standings import vendor_rankings
 
@@ -138,8 +139,8 @@ def set_invoice_command(contract_number: str, period: str, amount: str) -> None:
     except InvoiceRefused as exc:
         _refuse(f"Invoice not recorded: {exc}")
     db.session.commit()
-    click.echo(f"{contract.number} {period}: invoice {score.invoice_amount:,.2f}; bonus {score.bonus:,.2f}, "
-               f"penalty {score.penalty:,.2f}, net {score.net:,.2f}.")
+    click.echo(f"{contract.number} {period}: invoice {money(score.invoice_amount)}; bonus {money(score.bonus)}, "
+               f"penalty {money(score.penalty)}, net {signed_money(score.net)}.")
 
 
 COMMANDS = (scores_command, rankings_command, set_invoice_command)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 
 from io import BytesIO
 
@@ -8,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Contract, Role, Upload, db
+from models import Contract, Role, Upload, db, today
 from scoring.periods import is_period, period_of, period_range
 
 from ..form_choices import select_choices
@@ -46,7 +45,7 @@ def _upload(upload_id: int) -> Upload:
 
 
 def _period_choices(contract: Contract) -> list[tuple[str, str]]:
-    last = min(contract.end_date, date.today())
+    last = min(contract.end_date, today())
     periods = period_range(contract.start_date.strftime("%Y-%m"), period_of(last)) if last >= contract.start_date else []
     return [(p, p) for p in reversed(periods)]
 

@@ -10,23 +10,29 @@ and what each clause would get, commit, and find the month committed in the uplo
 
 The story commits a month of data, so it runs on its own copy of the demo city: the other browser
 tests count the demo's uploads and observations and must not see it, whatever order tests run in.
+It happens on a day of November 2026, whatever today is: that city's clock is set to it (the pages offer
+months up to today), so the test does not depend on the calendar.
 """
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
+import pytest
+import time_machine
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import save_screenshot, sign_in
+from tests.browser.conftest import demo_city_server, save_screenshot, sign_in
 
 MANAGER = "manager@demo.city"
 NUMBER = "PW-2025-101"
 TITLE = "Resurfacing, north region"
 VENDOR = "Harbor Paving Co"
 PERIOD = "2026-11"  # the demo city's sheets cover 2025-11 to 2026-10
+STORY_DAY = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)  # November is the latest month the pages offer
 FILENAME = f"{NUMBER}_{PERIOD}_harbor-paving.xlsx"
 ROWS = 20
 # The template's columns for an asphalt resurfacing contract: row key, work date, context, the six
@@ -37,6 +43,14 @@ STREETS = ["Maple Ave", "Harbor St", "Elm St", "Lakeview Dr", "Mill Rd", "Oak St
 # The two mistakes, by data row (0-based) and column; Excel rows are data row + 2 (header on row 1).
 BAD_NUMBER = (6, "pci_after", "ninety", 91.4)  # typed as a word instead of a number
 BAD_DATE = (14, "completed_on", date(2026, 12, 3), date(2026, 11, 24))  # a December job in November's sheet
+
+
+@pytest.fixture(scope="module")
+def city_server(tmp_path_factory) -> Iterator[str]:
+    """This module's copy of the demo city, living on STORY_DAY (seeded, served and browsed on it)."""
+    with time_machine.travel(STORY_DAY, tick=True):
+        with demo_city_server(tmp_path_factory, "browser-city-november") as url:
+            yield url
 
 
 def work_orders() -> list[dict]:
