@@ -166,3 +166,36 @@ def test_rows_with_errors_are_left_out_of_what_the_preview_scores(tmp_path):
     assert len(report.rows) == 15 and report.rows.left_out == {3, 7}
     assert len(report.rows.passed("pci_after")) == 13
     assert report.to_dict()["rows_left_out"] == 2
+
+
+def _percent_workbook(tmp_path):
+    rows = [["WO-1", date(2026, 3, 2), "Main St", 91, 0.953, 0.8, 0],
+            ["WO-2", date(2026, 3, 3), "Elm St", 88, 0.875, 1.5, 2]]
+    return fx.write_formatted_xlsx(tmp_path, HEADERS, rows, {4: "0.0%"})
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda xml: fx.re.sub(rb"<(/?)(?=[a-zA-Z])", rb"<\1x:", xml).replace(b'xmlns="', b'xmlns:x="', 1),
+                 id="prefixed tags"),
+    pytest.param(lambda xml: fx.re.sub(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', xml),
+                 id="style before reference"),
+])
+def test_percent_formats_are_found_however_the_xml_is_written(tmp_path, change):
+    path = fx.rewrite_part(_percent_workbook(tmp_path), fx.SHEET_PART, change)
+    assert values(check(path), "on_time_pct") == pytest.approx([95.3, 87.5])
+
+
+def test_a_row_style_is_not_a_cell_format(tmp_path):
+    """<row s="N" customFormat="1"> formats the row's empty cells; a cell with its own style keeps it."""
+    path = _percent_workbook(tmp_path)
+    with fx.zipfile.ZipFile(path) as archive:
+        styles = archive.read("xl/styles.xml")
+    percent_style = styles.split(b"<cellXfs")[1].split(b"<xf ").index(
+        next(x for x in styles.split(b"<cellXfs")[1].split(b"<xf ") if b'numFmtId="164"' in x)) - 1
+
+    def change(xml: bytes) -> bytes:
+        xml = xml.replace(b'<row r="2">', b'<row r="2" s="%d" customFormat="1">' % percent_style)
+        return fx.re.sub(rb'(<c r="E3") s="[0-9]+"', rb"\1", xml)  # E3 loses its percent format
+    report = check(fx.rewrite_part(path, fx.SHEET_PART, change))
+    assert values(report, "on_time_pct") == pytest.approx([95.3, 0.875])
+    assert values(report, "pci_after") == [91, 88]
