@@ -42,15 +42,17 @@ def messages(problems):
 # --- percents -----------------------------------------------------------------------------------
 
 def test_percent_formatted_cells_read_as_the_percent_excel_shows(tmp_path):
-    rows = [["WO-1", date(2026, 3, 2), "Main St", 91, 0.953, 0.8, 0],
+    rows = [["WO-1", date(2026, 3, 2), "Main St", 91, 0.953, 0.032, 0],
             ["WO-2", date(2026, 3, 3), "Elm St", 88, 0.875, 1.5, 2],
-            ["WO-3", date(2026, 3, 4), "Oak Ave", 90, 1, 0.25, 1]]
-    path = fx.write_formatted_xlsx(tmp_path, HEADERS, rows, {4: "0.0%", 5: '0.00" pts"'})
+            ["WO-3", date(2026, 3, 4), "Oak Ave", 0.9, 1, -0.01, 1]]
+    path = fx.write_formatted_xlsx(tmp_path, HEADERS, rows, {4: "0.0%", 5: "0.0%", 3: '0.00" pts"'})
     report = check(path)
     assert report.ok, messages(report.errors)
     assert values(report, "on_time_pct") == pytest.approx([95.3, 87.5, 100.0])
+    assert values(report, "cost_growth") == pytest.approx([3.2, 150.0, -1.0])  # 150 % growth, not 1.5 %
     # a custom format without a percent sign shows the number as written
-    assert values(report, "cost_growth") == pytest.approx([0.8, 1.5, 0.25])
+    assert values(report, "pci_after") == pytest.approx([91, 88, 0.9])
+    assert report.maybe_fractions == []
 
 
 def test_custom_percent_formats_count_and_a_quoted_percent_sign_does_not(tmp_path):
@@ -169,9 +171,9 @@ def test_rows_with_errors_are_left_out_of_what_the_preview_scores(tmp_path):
 
 
 def _percent_workbook(tmp_path):
-    rows = [["WO-1", date(2026, 3, 2), "Main St", 91, 0.953, 0.8, 0],
+    rows = [["WO-1", date(2026, 3, 2), "Main St", 91, 0.953, 0.032, 0],
             ["WO-2", date(2026, 3, 3), "Elm St", 88, 0.875, 1.5, 2]]
-    return fx.write_formatted_xlsx(tmp_path, HEADERS, rows, {4: "0.0%"})
+    return fx.write_formatted_xlsx(tmp_path, HEADERS, rows, {4: "0.0%", 5: "0.0%"})
 
 
 @pytest.mark.parametrize("change", [
@@ -182,7 +184,9 @@ def _percent_workbook(tmp_path):
 ])
 def test_percent_formats_are_found_however_the_xml_is_written(tmp_path, change):
     path = fx.rewrite_part(_percent_workbook(tmp_path), fx.SHEET_PART, change)
-    assert values(check(path), "on_time_pct") == pytest.approx([95.3, 87.5])
+    report = check(path)
+    assert values(report, "on_time_pct") == pytest.approx([95.3, 87.5])
+    assert values(report, "cost_growth") == pytest.approx([3.2, 150.0])
 
 
 def test_a_row_style_is_not_a_cell_format(tmp_path):
