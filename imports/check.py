@@ -355,8 +355,9 @@ def check_sheet(
                                                 f"in {label}: the same work cannot be counted twice")
     checker.report.errors.sort(key=lambda p: (p.row or 0, p.column))
     checker.report.rows = _rows(checker, keys, dates, columns)
-    position = {number: i for i, number in enumerate(checker.row_numbers)}
-    checker.report.rows.left_out = {position[p.row] for p in checker.report.errors if p.row in position}
+    if checker.report.errors:
+        position = {number: i for i, number in enumerate(checker.row_numbers)}
+        checker.report.rows.left_out = {position[p.row] for p in checker.report.errors if p.row in position}
     return checker.report
 
 
