@@ -5,16 +5,18 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import repeat, zip_longest
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .reader import ColumnMatch, RawSheet, normalise_header
-from .values import identifier, parse_dates, parse_numbers, parse_yes_no, shown, text
+from .values import NumberStyle, identifier, parse_dates, parse_numbers, parse_yes_no, shown, text
 
 REPORT_LIST_LIMIT = 500  # problems listed in a stored report; the counts are always complete
-HISTORY_SIGMAS = 4.0
+HISTORY_SIGMAS = 4.0  # robust standard deviations (1.4826 x MAD) from the median that count as far
 HISTORY_MIN_ROWS = 30
+HISTORY_USUAL = (2.5, 97.5)  # the percentiles of history shown as "usually ... to ..."
+ROWS_NAMED = 20  # rows listed in one far-from-history warning
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,17 @@ class CheckedRows:
     def __len__(self) -> int:
         return len(self.row_numbers)
 
+    left_out: set[int] = field(default_factory=set)  # indexes of rows with an error: never previewed
+
     def column(self, key: str) -> list:
         return self.values.get(key) or [None] * len(self)
+
+    def passed(self, key: str) -> list:
+        """The column's values on the rows that passed the check (what would be stored)."""
+        column = self.column(key)
+        if not self.left_out:
+            return column
+        return [value for i, value in enumerate(column) if i not in self.left_out]
 
     def records(self) -> Iterator[tuple[int, str, date | None, dict, dict]]:
         """(row number, key, work date, values, context) per row, as they are stored."""
@@ -115,6 +126,7 @@ class CheckReport:
     rows: CheckedRows = field(default_factory=CheckedRows)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    maybe_fractions: list[str] = field(default_factory=list)  # % columns whose numbers all lie within ±1
 
     @property
     def ok(self) -> bool:
@@ -126,6 +138,7 @@ class CheckReport:
             "sheet_name": self.sheet_name,
             "header_row": self.header_row,
             "row_count": len(self.rows),
+            "rows_left_out": len(self.rows.left_out),
             "error_count": len(self.errors),
             "warning_count": len(self.warnings),
             "errors": [asdict(p) for p in self.errors[:REPORT_LIST_LIMIT]],
@@ -147,6 +160,35 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass(frozen=True)
+class HistoryStats:
+    """A clause's earlier values, robustly: median, spread (1.4826 x MAD) and the usual range."""
+
+    median: float
+    spread: float
+    count: int
+    usual_low: float
+    usual_high: float
+    whole_numbers: bool
+
+
+def history_stats(values: Sequence[float]) -> HistoryStats | None:
+    """Robust statistics of earlier values; None when there are none. When more than half the values are
+    equal (MAD 0, e.g. counts that are mostly 0) the mean absolute deviation stands in for it."""
+    data = np.asarray([v for v in values if v is not None], dtype=float)
+    data = data[np.isfinite(data)]
+    if not data.size:
+        return None
+    median = float(np.median(data))
+    deviations = np.abs(data - median)
+    spread = 1.4826 * float(np.median(deviations))
+    if spread <= 0:
+        spread = 1.2533 * float(np.mean(deviations))
+    low, high = np.percentile(data, HISTORY_USUAL)
+    return HistoryStats(median=median, spread=spread, count=int(data.size), usual_low=float(low),
+                        usual_high=float(high), whole_numbers=bool(np.all(data == np.round(data))))
+
+
 class _Checker:
     def __init__(self, raw: RawSheet, spec: SheetSpec, period: str):
         self.raw = raw
@@ -157,6 +199,7 @@ class _Checker:
         self._columns: list[tuple] | None = None
         self.index: dict[str, int] = {}
         self.headers: dict[str, str] = {}
+        self.style = NumberStyle(decimal_comma=raw.decimal_comma)
 
     def error(self, i: int | None, key: str | None, value, message: str) -> None:
         self._add(self.report.errors, i, key, value, message)
@@ -231,11 +274,26 @@ class _Checker:
                 self.error(i, key, cells[i], f"dated {day.isoformat()}, outside the period {self.period}")
         return dates
 
+    def percent_formatted(self, key: str) -> np.ndarray:
+        """Indexes of this column's cells that Excel formats as percentages."""
+        rows = self.raw.percent_cells.get(self.index[key])
+        if rows is None or not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        numbers = np.asarray(self.row_numbers, dtype=np.int64)
+        at = np.searchsorted(numbers, rows)
+        at = at[at < len(numbers)]
+        return at[np.isin(numbers[at], rows)]
+
     def numbers(self, key: str, clause: ClauseColumn | None) -> np.ndarray:
         cells = self.cells(key)
-        values, bad = parse_numbers(cells, percent_column=bool(clause and clause.percent))
-        for i in bad:
-            self.error(i, key, cells[i], "not a number")
+        parsed = parse_numbers(cells, style=self.style, percent_formatted=self.percent_formatted(key))
+        values = parsed.values
+        for i, why in parsed.bad:
+            self.error(i, key, cells[i], why)
+        if clause is not None and clause.percent and not parsed.explicit_percent.any():
+            written = values[~np.isnan(values)]
+            if written.size and np.all(np.abs(written) <= 1.0) and np.any(written != 0):
+                self.report.maybe_fractions.append(key)
         if clause is not None and (clause.valid_min is not None or clause.valid_max is not None):
             low = -math.inf if clause.valid_min is None else clause.valid_min
             high = math.inf if clause.valid_max is None else clause.valid_max
@@ -269,12 +327,13 @@ def check_sheet(
     period: str,
     *,
     committed_elsewhere: Callable[[set[str]], Mapping[str, str]] = lambda keys: {},
-    history: Mapping[str, tuple[float, float, int]] | None = None,
+    history: Mapping[str, HistoryStats | None] | None = None,
 ) -> CheckReport:
     """Checks every cell and returns the report with the rows ready to store (commit only when ok).
 
     `committed_elsewhere(keys)` names, per row key, the earlier upload in another period that already
-    holds it; `history[key]` is (mean, standard deviation, rows) of the contract's earlier values.
+    holds it; `history[key]` sums up the contract's earlier values of a clause (`history_stats`).
+    Rows with an error are marked left out, so a preview scores only what would be stored.
     """
     checker = _Checker(raw, spec, period)
     if not checker.map_columns():
@@ -296,25 +355,38 @@ def check_sheet(
                                                 f"in {label}: the same work cannot be counted twice")
     checker.report.errors.sort(key=lambda p: (p.row or 0, p.column))
     checker.report.rows = _rows(checker, keys, dates, columns)
+    if checker.report.errors:
+        position = {number: i for i, number in enumerate(checker.row_numbers)}
+        checker.report.rows.left_out = {position[p.row] for p in checker.report.errors if p.row in position}
     return checker.report
 
 
 def _flag_far_from_history(checker: _Checker, spec: SheetSpec, columns: Mapping, history: Mapping) -> None:
+    """One warning per column naming its rows far from the median of history, by robust spread."""
     for clause in spec.clauses:
         stats = history.get(clause.key)
         values = columns.get(clause.key)
-        if stats is None or clause.yes_no or values is None:
+        if stats is None or clause.yes_no or values is None or stats.count < HISTORY_MIN_ROWS or stats.spread <= 0:
             continue
-        mean, std, count = stats
-        if count < HISTORY_MIN_ROWS or not std or std <= 0:
+        low = -math.inf if clause.valid_min is None else clause.valid_min
+        high = math.inf if clause.valid_max is None else clause.valid_max
+        with np.errstate(invalid="ignore"):  # values outside the valid range are errors already
+            far = np.flatnonzero((np.abs(values - stats.median) > HISTORY_SIGMAS * stats.spread)
+                                 & (values >= low) & (values <= high))
+        if not len(far):
             continue
-        with np.errstate(invalid="ignore"):
-            far = np.flatnonzero(np.abs(values - mean) > HISTORY_SIGMAS * std)
-        low, high = mean - 2 * std, mean + 2 * std
-        for i in far:
-            checker.warn(int(i), clause.key, values[i],
-                         f"{_fmt(values[i])} is far from this contract's history (usually {_fmt(round(low, 2))} "
-                         f"to {_fmt(round(high, 2))}); check it is right")
+        usual_low, usual_high = max(stats.usual_low, low), min(stats.usual_high, high)
+        if stats.whole_numbers:
+            usual_low, usual_high = math.floor(usual_low), math.ceil(usual_high)
+        else:
+            usual_low, usual_high = round(usual_low, 2), round(usual_high, 2)
+        rows = [checker.row_numbers[i] for i in far]
+        named = ", ".join(str(row) for row in rows[:ROWS_NAMED]) + (", …" if len(rows) > ROWS_NAMED else "")
+        header = checker.headers.get(clause.key, clause.key)
+        count = f"{len(rows)} rows of {header} are" if len(rows) > 1 else f"1 row of {header} is"
+        checker.warn(None, clause.key, "",
+                     f"{count} far from this contract's history (usually {_fmt(usual_low)} to {_fmt(usual_high)}): "
+                     f"row{'s' if len(rows) > 1 else ''} {named}; check {'them' if len(rows) > 1 else 'it'}")
 
 
 def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> CheckedRows:

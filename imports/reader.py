@@ -1,13 +1,15 @@
 """Reads an upload's data sheet (the first worksheet of an .xlsx, or a .csv) into raw rows (SPEC §5).
 
 Finds the header under titles, repeats merged values, drops blank and note rows, keeps cell values as
-stored (the check converts them column at a time) and reports formulas saved without a result.
+stored (the check converts them column at a time), reports formulas saved without a result, which number
+cells Excel formats as percentages, and whether a CSV writes the decimal comma (semicolon-separated).
 """
 from __future__ import annotations
 
 import csv
 import gc
 import io
+import posixpath
 import re
 import sys
 import unicodedata
@@ -22,11 +24,11 @@ from xml.sax.saxutils import unescape
 
 import numpy as np
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, iterparse
+from defusedxml.ElementTree import ParseError, fromstring, iterparse
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
 
-from .limits import (DTD_RE, SNIFF_BYTES, SheetLimits, SheetRefused, column_letters, column_number, megabytes,
-                     sheet_parts)
+from .limits import (DTD_RE, MAIN_NS, RELS_NS, SNIFF_BYTES, SheetLimits, SheetRefused, column_letters,
+                     column_number, megabytes, sheet_parts)
 
 HEADER_SEARCH_ROWS = 20
 XML_CHUNK = 4 * 1024 * 1024
@@ -47,6 +49,9 @@ FORMULA_TAG_RE = re.compile(rb"<f[\s>/]")
 CELL_TYPE_RE = re.compile(rb'\st="([a-zA-Z]*)"')
 VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.DOTALL)
 CELL_REF_RE = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
+PERCENT_BUILTIN_FORMATS = frozenset({9, 10})  # 0% and 0.00%
+MAX_STYLES_BYTES = 32 * 1024 * 1024
+STYLE_DIGITS = 6  # style indexes read after s=": Excel allows 64,000 cell formats
 
 
 def normalise_header(text) -> str:
@@ -78,6 +83,9 @@ class RawSheet:
     rows: list[tuple[int, list]]  # (Excel row number, cells by column index) below the header, blank rows dropped
     formula_without_value: set[tuple[int, int]] = field(default_factory=set)  # (Excel row, column index)
     notes: list[tuple[int, str]] = field(default_factory=list)  # note rows dropped below the data
+    percent_cells: dict[int, np.ndarray] = field(default_factory=dict)  # labelled column -> Excel rows of cells
+    #                                                                    formatted as percentages (.xlsx)
+    decimal_comma: bool = False  # a semicolon-separated CSV: 0,125 is one eighth
 
 
 @dataclass
@@ -86,6 +94,17 @@ class _CellFindings:
 
     formula_without_value: set[tuple[int, int]] = field(default_factory=set)
     error_values: dict[tuple[int, int], str] = field(default_factory=dict)
+    percent_rows: dict[int, list] = field(default_factory=dict)  # column index -> arrays of Excel rows
+    decimal_comma: bool = False
+
+    def note_percent(self, rows: np.ndarray, columns: np.ndarray) -> None:
+        """Cells (1-based rows, 0-based columns) whose number format is a percentage."""
+        for column in np.unique(columns):
+            self.percent_rows.setdefault(int(column), []).append(rows[columns == column])
+
+    def percent_cells(self, columns: Iterable[int]) -> dict[int, np.ndarray]:
+        return {column: np.unique(np.concatenate(self.percent_rows[column]))
+                for column in columns if column in self.percent_rows}
 
 
 def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required: Iterable[str],
@@ -107,7 +126,8 @@ def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required
         if file_type == "xlsx":
             name, grid, merges, findings = _read_workbook(path, limits)
         else:
-            name, grid, merges, findings = path.stem, _read_csv(path, known, required, limits), [], _CellFindings()
+            grid, delimiter = _read_csv(path, known, required, limits)
+            name, merges, findings = path.stem, [], _CellFindings(decimal_comma=delimiter == ";")
         return _raw_sheet(name, grid, merges, findings, known, required)
 
 
@@ -136,7 +156,9 @@ def _raw_sheet(name: str, grid: list[list], merges: list, findings: _CellFinding
     _spread_merges(name, grid, merges, header_index + 1, data_end)
     rows = _numbered_rows(grid, header_index + 1, data_end)
     return RawSheet(sheet_name=name, header_row=header_index + 1, columns=columns, rows=rows,
-                    formula_without_value=findings.formula_without_value, notes=notes)
+                    formula_without_value=findings.formula_without_value, notes=notes,
+                    percent_cells=findings.percent_cells(match.index for match in columns if match.key),
+                    decimal_comma=findings.decimal_comma)
 
 
 def _numbered_rows(grid: list[list], first: int, end: int) -> list[tuple[int, list]]:
@@ -304,11 +326,12 @@ def _scan_worksheet(path: Path, index: int, name: str, limits: SheetLimits) -> _
             parts = sheet_parts(archive)
             if index >= len(parts) or parts[index].name != name or not parts[index].part:
                 raise SheetRefused(DAMAGED)
+            percent_styles = _percent_styles(archive)
             with archive.open(parts[index].part) as stream:
-                findings = _scan_bytes(stream, name, limits)
+                findings = _scan_bytes(stream, name, limits, percent_styles)
             if findings is None:  # cells without references, prefixed tags: parse it properly
                 with archive.open(parts[index].part) as stream:
-                    findings = _scan_parsed(stream, name, limits)
+                    findings = _scan_parsed(stream, name, limits, percent_styles)
     except SheetRefused:
         raise
     except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, RuntimeError,
@@ -342,7 +365,7 @@ class _Extent:
                                f"{limits.max_columns:,} columns.")
 
 
-def _scan_bytes(stream, name: str, limits: SheetLimits) -> _CellFindings | None:
+def _scan_bytes(stream, name: str, limits: SheetLimits, percent_styles: np.ndarray) -> _CellFindings | None:
     """The fast path: vectorised byte tests over whole rows; None when the parsed path must do it instead."""
     first = stream.read(XML_CHUNK)
     if DTD_RE.search(first, 0, SNIFF_BYTES):
@@ -356,6 +379,8 @@ def _scan_bytes(stream, name: str, limits: SheetLimits) -> _CellFindings | None:
         data = np.frombuffer(segment + SEGMENT_PAD, dtype=np.uint8)
         if not _note_far_references(segment, data, limits, extent):
             return None
+        if len(percent_styles):
+            _note_percent_cells(data, percent_styles, findings)
         if _may_hold_formula_without_value_or_error(data):
             _note_formulas_and_errors(segment, findings)
     extent.refuse_beyond(name, limits)
@@ -422,10 +447,8 @@ def _note_far_references(segment: bytes, data: np.ndarray, limits: SheetLimits, 
     return True
 
 
-def _note_references_beyond(data: np.ndarray, references: np.ndarray, limits: SheetLimits, extent: _Extent) -> None:
-    """Parses references ('XFD1048576') column-wise; the furthest beyond a limit go into `extent`."""
-    if not len(references):
-        return
+def _parse_references(data: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(1-based rows, 1-based columns) of the references ('XFD1048576') starting at `references`, column-wise."""
     window = data[references[:, None] + np.arange(REF_WINDOW)]
     letters = np.logical_and.accumulate(_is_letter(window), axis=1)
     in_reference = np.logical_and.accumulate(_is_letter(window) | _is_digit(window), axis=1)
@@ -438,12 +461,50 @@ def _note_references_beyond(data: np.ndarray, references: np.ndarray, limits: Sh
         column = np.where(letters[:, k], column * 26 + (codes | 32) - 96, column)
     if (in_reference[:, -1] | (letters.sum(1) > 3)).any():
         raise SheetRefused(f"A cell reference lies beyond Excel's grid. {DAMAGED}")
+    return row, column
+
+
+def _note_references_beyond(data: np.ndarray, references: np.ndarray, limits: SheetLimits, extent: _Extent) -> None:
+    """The furthest cells beyond a limit go into `extent`."""
+    if not len(references):
+        return
+    row, column = _parse_references(data, references)
     for reach, across, limit in ((row, column, limits.max_rows), (column, row, limits.max_columns)):
         beyond = np.flatnonzero(reach > limit)
         if len(beyond):  # the furthest cell; of those, the first along the other axis
             furthest = beyond[reach[beyond] == reach[beyond].max()]
             first = furthest[np.argmin(across[furthest])]
             extent.note(int(row[first]), int(column[first]))
+
+
+def _note_percent_cells(data: np.ndarray, percent_styles: np.ndarray, findings: _CellFindings) -> None:
+    """Finds the cells whose style index (s="N" in the <c> tag) is a percentage format, all at once: the
+    style numbers after every s=" are read column-wise, and only cells with a percent style are located."""
+    hits = _pattern_hits(data, b' s="', positions=True)
+    if not len(hits):
+        return
+    window = data[hits[:, None] + 4 + np.arange(STYLE_DIGITS + 1)]
+    digits = np.logical_and.accumulate(_is_digit(window), axis=1)
+    style = np.zeros(len(hits), dtype=np.int64)
+    for k in range(STYLE_DIGITS):
+        style = np.where(digits[:, k], style * 10 + window[:, k].astype(np.int64) - 48, style)
+    closed = window[np.arange(len(hits)), np.minimum(digits.sum(1), STYLE_DIGITS)] == ord('"')
+    hits = np.sort(hits[closed & digits[:, 0] & np.isin(style, percent_styles)])
+    if not len(hits):
+        return
+    starts = _pattern_hits(data, b"<c r", positions=True)
+    starts = np.sort(starts[(data[starts + 4] == ord("=")) & (data[starts + 5] == ord('"'))])
+    owner = np.searchsorted(starts, hits) - 1
+    hits, owner = hits[owner >= 0], owner[owner >= 0]
+    if not len(hits):
+        return
+    cell_start = starts[owner]
+    tag_ends = np.flatnonzero(data == ord(">"))
+    first_end = tag_ends[np.minimum(np.searchsorted(tag_ends, cell_start), len(tag_ends) - 1)]
+    inside = first_end > hits  # the s=" belongs to the <c> tag, not to a <row> or the cell's content
+    if inside.any():
+        rows, columns = _parse_references(data, cell_start[inside] + 6)
+        findings.note_percent(rows, columns - 1)
 
 
 def _may_hold_formula_without_value_or_error(data: np.ndarray) -> bool:
@@ -497,10 +558,13 @@ def _note_cell(findings: _CellFindings, row: int, column: int, value_type: str, 
         findings.formula_without_value.add((row, column))
 
 
-def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
+def _scan_parsed(stream, name: str, limits: SheetLimits, percent_styles: np.ndarray) -> _CellFindings:
     """The careful path: an XML parse that places cells without references as Excel and calamine do."""
     findings, extent = _CellFindings(), _Extent()
     row_number, column, cell = 0, -1, (0, 0)
+    percent = {int(style) for style in percent_styles}
+    percent_rows: list[int] = []
+    percent_columns: list[int] = []
     try:
         for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
             tag = element.tag.rsplit("}", 1)[-1]
@@ -516,6 +580,10 @@ def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
                     column += 1
                     cell = (row_number, column)
                 extent.note(cell[0], cell[1] + 1)
+                style = element.get("s", "")
+                if percent and style.isdigit() and int(style) in percent:
+                    percent_rows.append(cell[0])
+                    percent_columns.append(cell[1])
             elif event == "end" and tag == "c":
                 children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
                 value = children.get("v")
@@ -532,13 +600,70 @@ def _scan_parsed(stream, name: str, limits: SheetLimits) -> _CellFindings:
     except (ParseError, ValueError):
         raise SheetRefused(DAMAGED) from None
     extent.refuse_beyond(name, limits)
+    if percent_rows:
+        findings.note_percent(np.asarray(percent_rows, dtype=np.int64), np.asarray(percent_columns, dtype=np.int64))
     return findings
+
+
+def _percent_styles(archive: zipfile.ZipFile) -> np.ndarray:
+    """Indexes of the workbook's cell formats (cellXfs) that show numbers as percentages: built-in formats
+    9 and 10, or a custom format with % outside quotes, brackets and escapes. Empty when there are none."""
+    part = "xl/styles.xml"
+    try:
+        relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
+        for relation in relations.iter(f"{RELS_NS}Relationship"):
+            if relation.get("Type", "").endswith("/styles"):
+                target = relation.get("Target", "")
+                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl",
+                                                                                                          target))
+        if archive.getinfo(part).file_size > MAX_STYLES_BYTES:
+            raise SheetRefused(DAMAGED)
+        styles = fromstring(archive.read(part), forbid_dtd=True)
+    except KeyError:
+        return np.zeros(0, dtype=np.int64)
+    except (ParseError, DefusedXmlException):
+        raise SheetRefused(DAMAGED) from None
+    percent_formats = set(PERCENT_BUILTIN_FORMATS)
+    for number_format in styles.iter(f"{MAIN_NS}numFmt"):
+        if _is_percent_format(number_format.get("formatCode", "")):
+            percent_formats.add(_int(number_format.get("numFmtId")))
+    cell_formats = styles.find(f"{MAIN_NS}cellXfs")
+    if cell_formats is None:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray([index for index, xf in enumerate(cell_formats.iter(f"{MAIN_NS}xf"))
+                       if _int(xf.get("numFmtId")) in percent_formats], dtype=np.int64)
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else -1
+
+
+def _is_percent_format(code: str) -> bool:
+    """True when an Excel number format code multiplies by 100: a % not quoted, escaped or in [brackets]."""
+    quoted = bracketed = False
+    characters = iter(code)
+    for char in characters:
+        if quoted:
+            quoted = char != '"'
+        elif bracketed:
+            bracketed = char != "]"
+        elif char == '"':
+            quoted = True
+        elif char == "[":
+            bracketed = True
+        elif char in "\\_*":  # an escaped, padding or fill character is shown, not applied
+            next(characters, None)
+        elif char == "%":
+            return True
+    return False
 
 
 # --- .csv ---------------------------------------------------------------------------------------
 
-def _read_csv(path: Path, known: Mapping[str, str], required: list[str], limits: SheetLimits) -> list[list]:
-    """The CSV as a grid of strings ('' for empty), one list per record, padded to the widest record."""
+def _read_csv(path: Path, known: Mapping[str, str], required: list[str],
+              limits: SheetLimits) -> tuple[list[list], str]:
+    """The CSV as a grid of strings ('' for empty), one list per record, padded to the widest record, and its
+    delimiter."""
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise SheetRefused(f"The file is {megabytes(size)}; the upload limit is {megabytes(limits.max_bytes)}.")
@@ -552,7 +677,8 @@ def _read_csv(path: Path, known: Mapping[str, str], required: list[str], limits:
             from None
     if "\x00" in text:
         raise SheetRefused("The CSV contains NUL characters, so it is not a text file; save it again as CSV UTF-8.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text, known, required))
+    delimiter = _sniff_delimiter(text, known, required)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         grid = list(reader)
     except csv.Error as error:
@@ -570,7 +696,7 @@ def _read_csv(path: Path, known: Mapping[str, str], required: list[str], limits:
     for record in grid:
         if len(record) < width:
             record.extend([""] * (width - len(record)))
-    return grid
+    return grid, delimiter
 
 
 def _sniff_delimiter(text: str, known: Mapping[str, str], required: list[str]) -> str:

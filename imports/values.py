@@ -1,4 +1,5 @@
-"""Cell parsers, column at a time: numbers (with %, thousands separators), yes/no, dates, identifiers.
+"""Cell parsers, column at a time: numbers (as written; explicit percents; separators per file), yes/no,
+dates, identifiers.
 
 Each parser returns the parsed column plus the indexes of the cells it could not read, so the
 check can name every bad cell. Repeated text is parsed once (a month has few distinct dates).
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Sequence
 
@@ -15,8 +17,16 @@ import numpy as np
 EXCEL_EPOCH = date(1899, 12, 30)
 TRUE_WORDS = frozenset({"yes", "y", "true", "1", "x", "1.0"})
 FALSE_WORDS = frozenset({"no", "n", "false", "0", "0.0"})
-THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-DECIMAL_COMMA_RE = re.compile(r"^[+-]?\d+,\d+$")
+# Numbers as each kind of file writes them (SPEC §5). A space (also no-break or narrow no-break) may group
+# thousands in both; the first group never starts with 0, so '0,125' is never a thousand.
+POINT_NUMBER_RE = re.compile(r"^[+-]?(?:\d+|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?: \d{3})+)?(?:\.\d+)?"
+                             r"(?:[eE][+-]?\d+)?$")
+COMMA_NUMBER_RE = re.compile(r"^[+-]?(?:\d+|[1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d{0,2}(?: \d{3})+)?(?:,\d+)?$")
+SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2009]+")
+POINT_HINT = ("does not fit this file's numbers: it uses the decimal point and ',' between thousands "
+              "(1,234.5 or 0.125)")
+COMMA_HINT = ("does not fit this file's numbers: a semicolon-separated file uses the decimal comma and '.' or a "
+              "space between thousands (1.234,5 or 0,125)")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
                 "%d-%b-%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
@@ -29,36 +39,56 @@ def is_empty(cell: Any) -> bool:
     return isinstance(cell, str) and not cell.strip()
 
 
-def _number_from_text(text: str, percent_column: bool) -> float | None:
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace("$", "")
-    is_percent = cleaned.endswith("%")
-    if is_percent:
-        cleaned = cleaned[:-1]
-    if THOUSANDS_RE.match(cleaned):
-        cleaned = cleaned.replace(",", "")
-    elif DECIMAL_COMMA_RE.match(cleaned):
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    if not math.isfinite(value):
-        return None
-    if is_percent and not percent_column:
-        return value / 100.0
-    return value
+@dataclass(frozen=True)
+class NumberStyle:
+    """How a file writes numbers: the decimal point (xlsx, comma CSV) or the decimal comma (semicolon CSV)."""
+
+    decimal_comma: bool = False
+
+    def read(self, text: str) -> tuple[float | None, bool, str | None]:
+        """(value, written as a percent, why it is not a number) for a cell's text; '95%' reads 95."""
+        cleaned = SPACES_RE.sub(" ", text.strip().replace("$", "").replace("\u2212", "-")).strip()
+        is_percent = cleaned.endswith("%")
+        if is_percent:
+            cleaned = cleaned[:-1].rstrip()
+        if not cleaned or not any(char.isdigit() for char in cleaned):
+            return None, False, "not a number"
+        if self.decimal_comma:
+            fits = COMMA_NUMBER_RE.match(cleaned) is not None
+            plain = cleaned.replace(".", "").replace(" ", "").replace(",", ".")
+        else:
+            fits = POINT_NUMBER_RE.match(cleaned) is not None
+            plain = cleaned.replace(",", "").replace(" ", "")
+        if not fits:
+            return None, False, (_looks_numeric(cleaned) and (COMMA_HINT if self.decimal_comma else POINT_HINT)
+                                 or "not a number")
+        value = float(plain)
+        if not math.isfinite(value):
+            return None, False, "not a number"
+        return value, is_percent, None
 
 
-def parse_numbers(cells: Sequence[Any], *, percent_column: bool = False) -> tuple[np.ndarray, list[int]]:
-    """Floats (NaN for empty cells) and the indexes of unreadable cells.
+def _looks_numeric(text: str) -> bool:
+    return re.fullmatch(r"[+-]?[\d.,' ]+", text) is not None
 
-    In a percent column, numbers written as fractions (0.95) become percents (95) when no number in
-    the column is above 1; text written '95%' is already a percent.
-    """
+
+@dataclass
+class ParsedNumbers:
+    """A column of numbers: floats (NaN when empty), which cells were explicit percents, unreadable cells."""
+
+    values: np.ndarray
+    explicit_percent: np.ndarray  # bool per cell: '95%' text or a percent-formatted number cell
+    bad: list[tuple[int, str]]  # (index, why)
+
+
+def parse_numbers(cells: Sequence[Any], *, style: NumberStyle = NumberStyle(),
+                  percent_formatted: Sequence[int] = ()) -> ParsedNumbers:
+    """Each number as written; only explicit percents convert: text '95%' reads 95, and a number cell that
+    Excel formats as a percentage (index in `percent_formatted`, e.g. 0.95 shown as 95 %) reads 95."""
     out = np.full(len(cells), np.nan)
-    bad: list[int] = []
-    from_text = np.zeros(len(cells), dtype=bool)
-    cache: dict[str, float | None] = {}
+    explicit = np.zeros(len(cells), dtype=bool)
+    bad: list[tuple[int, str]] = []
+    cache: dict[str, tuple[float | None, bool, str | None]] = {}
     for i, cell in enumerate(cells):
         kind = type(cell)
         if kind is float or kind is int:
@@ -68,23 +98,24 @@ def parse_numbers(cells: Sequence[Any], *, percent_column: bool = False) -> tupl
         elif kind is str:
             if not cell.strip():
                 continue
-            value = cache.get(cell, ...)
-            if value is ...:
-                value = cache[cell] = _number_from_text(cell, percent_column)
-            if value is None:
-                bad.append(i)
+            parsed = cache.get(cell)
+            if parsed is None:
+                parsed = cache[cell] = style.read(cell)
+            value, is_percent, why = parsed
+            if why is not None:
+                bad.append((i, why))
             else:
                 out[i] = value
-                from_text[i] = cell.strip().endswith("%")
-        elif kind is bool:
-            bad.append(i)
+                explicit[i] = is_percent
         else:
-            bad.append(i)
-    if percent_column:
-        plain = ~from_text & ~np.isnan(out)
-        if plain.any() and np.nanmax(np.abs(out[plain])) <= 1.0:
-            out[plain] = out[plain] * 100.0
-    return out, bad
+            bad.append((i, "not a number"))
+    if len(percent_formatted):
+        formatted = np.asarray(percent_formatted, dtype=np.int64)
+        numeric = np.fromiter((type(cells[i]) in (float, int) for i in formatted), dtype=bool, count=len(formatted))
+        formatted = formatted[numeric]
+        out[formatted] *= 100.0
+        explicit[formatted] = True
+    return ParsedNumbers(values=out, explicit_percent=explicit, bad=bad)
 
 
 def parse_yes_no(cells: Sequence[Any]) -> tuple[list[bool | None], list[int]]:

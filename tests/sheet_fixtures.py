@@ -285,3 +285,36 @@ def write_raw_sheet_xlsx(folder: Path, sheet_data: str, *, prefixed: bool = Fals
             xml = xml.replace(b'xmlns="', b'xmlns:x="', 1)
         return xml
     return rewrite_part(path, SHEET_PART, change)
+
+
+# --- numbers as real sheets write them ------------------------------------------------------------
+
+def write_formatted_xlsx(folder: Path, headers: Sequence[str], rows: Sequence[Sequence],
+                         formats: dict[int, str], *, filename: str = "formatted.xlsx",
+                         above: Sequence[Sequence] = ()) -> Path:
+    """A workbook whose number cells in column `i` (0-based) carry Excel number format `formats[i]`,
+    as a city's staff format them ('0.0%' shows 0.953 as 95.3 %)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    for row in [*above, headers]:
+        sheet.append(list(row))
+    first = len(above) + 2
+    for number, row in enumerate(rows, start=first):
+        for column, value in enumerate(row, start=1):
+            if value is None:
+                continue
+            cell = sheet.cell(row=number, column=column, value=value)
+            if column - 1 in formats and isinstance(value, (int, float)):
+                cell.number_format = formats[column - 1]
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    path = Path(folder) / filename
+    workbook.save(path)
+    return path
+
+
+def one_project_cost_growth_rows() -> list[list]:
+    """A one-project resurfacing sheet as real ones are sent: cost growth in plain percent points (0.8 means
+    0.8 %, not 80 %), completion on time as yes/no."""
+    return [["PID-108337", date(2026, 3, 20), "TWO/FOUR LANE RESURFACING", 0.8, "yes"]]

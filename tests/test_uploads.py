@@ -278,3 +278,85 @@ def test_bulk_import_over_a_folder(cli, contract, tmp_path):
     assert result.exit_code == 0, result.output + result.stderr
     assert "2 committed" in result.output
     assert count(Upload, Upload.status == UploadStatus.COMMITTED) == 2
+
+
+# --- issue 9: numbers a city can defend ---------------------------------------------------------
+
+def test_preview_leaves_out_rows_with_errors_and_says_how_many(client, cli, contract, manager, tmp_path):
+    rows = sheet_rows(15, pci=lambda i: 90 if i < 9 else 70)  # on_time: rows 0, 5, 10 are "no"
+    rows[11][3] = 140  # outside the valid range 0..100: this row must not count anywhere
+    rows[5][4] = "maybe"  # not yes or no
+    path = write_xlsx(tmp_path / "march.xlsx", rows)
+    response = upload(client, contract, path)
+    staged = db.session.scalars(select(Upload)).one()
+    preview = {c["key"]: c for c in staged.report["preview"]}
+    assert staged.report["rows_left_out"] == 2
+    assert preview["pci_after"]["rows"] == 13 and preview["on_time"]["rows"] == 13
+    # pci: 9 rows of 90 (i = 0..8, less row 5) and 70 for i = 9, 10, 12, 13, 14: (8 * 90 + 5 * 70) / 13
+    assert preview["pci_after"]["value"] == pytest.approx((8 * 90 + 5 * 70) / 13)
+    assert preview["on_time"]["value"] == pytest.approx(11 / 13 * 100)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 rows left out because of errors" in page
+    result = cli.invoke(args=["import-sheet", "PW-2026-300", "2026-03", str(path), "--format", "json"])
+    payload = json.loads(result.stdout)
+    assert payload["rows_left_out"] == 2
+    assert {c["key"]: c["observations"] for c in payload["clauses"]} == {"pci_after": 13, "on_time": 13}
+    text = cli.invoke(args=["import-sheet", "PW-2026-300", "2026-03", str(path)]).output
+    assert "2 rows left out because of errors" in text
+
+
+def test_import_sheet_json_gives_sheet_header_row_and_column_mapping(cli, contract, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "March"
+    sheet.append(["Resurfacing, March 2026"])
+    sheet.append([])
+    sheet.append(["Work Order ID", "Completed On", "Street", "PCI", "On Time", "Remarks"])
+    sheet.append(["WO-1", date(2026, 3, 2), "Main St", 91, "yes", "ok"])
+    workbook.save(tmp_path / "march.xlsx")
+    result = cli.invoke(args=["import-sheet", "PW-2026-300", "2026-03", str(tmp_path / "march.xlsx"),
+                              "--format", "json"])
+    payload = json.loads(result.output)
+    assert payload["sheet"] == "March" and payload["header_row"] == 3 and payload["rows_left_out"] == 0
+    assert payload["columns"] == [
+        {"column": "A", "header": "Work Order ID", "key": "work_order_id"},
+        {"column": "B", "header": "Completed On", "key": "completed_on"},
+        {"column": "C", "header": "Street", "key": "street"},
+        {"column": "D", "header": "PCI", "key": "pci_after"},
+        {"column": "E", "header": "On Time", "key": "on_time"},
+        {"column": "F", "header": "Remarks", "key": None},
+    ]
+    assert payload["contract"] == "PW-2026-300" and payload["period"] == "2026-03"
+    text = cli.invoke(args=["import-sheet", "PW-2026-300", "2026-03", str(tmp_path / "march.xlsx")]).output
+    assert "D 'PCI' -> pci_after" in text and "F 'Remarks' (ignored)" in text
+
+
+def test_percent_points_column_that_looks_like_fractions_warns_with_both_readings(cli, contract, tmp_path):
+    OutcomeClauseFactory(contract=contract, key="cost_growth", label="Cost growth", unit="%", direction="lower",
+                         target=Decimal("2"), minimum=Decimal("10"), valid_min=Decimal("-100"),
+                         valid_max=Decimal("1000"), weight=Decimal("10"))
+    path = write_xlsx(tmp_path / "one-project.xlsx", [["PID-108337", date(2026, 3, 20), "US-33", 91, "yes", 0.8]],
+                      header=[*HEADER, "cost_growth"])
+    payload = json.loads(cli.invoke(args=["import-sheet", "PW-2026-300", "2026-03", str(path), "--format",
+                                          "json"]).output)
+    preview = {c["key"]: c for c in payload["clauses"]}
+    assert preview["cost_growth"]["value"] == pytest.approx(0.8)  # as written, not 80
+    assert preview["cost_growth"]["status"] == "met"
+    [warning] = [w for w in payload["warnings"] if w["header"] == "cost_growth"]
+    assert "may hold fractions" in warning["message"]
+    assert "Read as written: value 0.8, attainment 100, met" in warning["message"]
+    assert "read as percents (x100): value 80, attainment 0, failed" in warning["message"]
+
+
+def test_far_from_history_uses_the_last_committed_months_once_per_column(cli, contract, tmp_path):
+    for period in ("2026-01", "2026-02"):
+        rows = sheet_rows(20, period=period, prefix=period, pci=lambda i: 82 + (i * 7) % 16)
+        path = write_xlsx(tmp_path / f"{period}.xlsx", rows)
+        assert cli.invoke(args=["import-sheet", "PW-2026-300", period, str(path), "--commit"]).exit_code == 0
+    far = {2, 5, 7, 9, 11, 12, 14}
+    rows = sheet_rows(15, pci=lambda i: 15 if i in far else 88)
+    payload = json.loads(cli.invoke(args=["import-sheet", "PW-2026-300", "2026-03",
+                                          str(write_xlsx(tmp_path / "march.xlsx", rows)), "--format", "json"]).output)
+    warnings = [w["message"] for w in payload["warnings"] if "history" in w["message"]]
+    assert warnings == ["7 rows of pci_after are far from this contract's history (usually 82 to 97): rows 4, 7, "
+                        "9, 11, 13, 14, 16; check them"]

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 import json
 
+from imports.check import column_letter
+
 from .flow import PathImport
+
+
+def _columns(report: dict) -> list[dict]:
+    """The header mapping: sheet column letter, header as written, column key (None: ignored)."""
+    return [{"column": column_letter(c["index"]), "header": c["header"], "key": c["key"]}
+            for c in report.get("columns", [])]
+
+
+def _left_out(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''} left out because of errors"
 
 
 def as_json(contract_number: str, period: str, result: PathImport) -> str:
@@ -13,7 +25,11 @@ def as_json(contract_number: str, period: str, result: PathImport) -> str:
         "period": period,
         "status": ("already_imported" if result.already_imported else "committed" if result.committed
                    else "refused" if report.get("error_count") else "checked"),
+        "sheet": report.get("sheet_name"),
+        "header_row": report.get("header_row"),
+        "columns": _columns(report),
         "rows": report.get("row_count", result.already_imported.row_count if result.already_imported else 0),
+        "rows_left_out": report.get("rows_left_out", 0),
         "error_count": report.get("error_count", 0),
         "warning_count": report.get("warning_count", 0),
         "errors": report.get("errors", []),
@@ -44,6 +60,11 @@ def as_text(contract_number: str, period: str, result: PathImport) -> str:
     lines = [f"{contract_number} {period}: {report.get('row_count', 0):,} rows, header on row "
              f"{report.get('header_row')} of sheet '{report.get('sheet_name', '')}'; "
              f"{report.get('error_count', 0)} errors, {report.get('warning_count', 0)} warnings."]
+    mapping = _columns(report)
+    if mapping:
+        lines.append("Columns: " + ", ".join(
+            f"{c['column']} '{c['header']}' -> {c['key']}" if c["key"] else f"{c['column']} '{c['header']}' (ignored)"
+            for c in mapping))
     for kind in ("errors", "warnings"):
         problems = report.get(kind, [])
         if problems:
@@ -56,7 +77,9 @@ def as_text(contract_number: str, period: str, result: PathImport) -> str:
             if total > shown:
                 lines.append(f"  … and {total - shown} more")
     if report.get("preview"):
-        lines.append("Clauses:")
+        left_out = report.get("rows_left_out", 0)
+        lines.append(f"Clauses (from the rows that passed the check; {_left_out(left_out)}):" if left_out
+                     else "Clauses:")
         for c in report["preview"]:
             lines.append(f"  {c['key']:<22} value {_fmt(c['value']):>10}  attainment {_fmt(c['attainment'], 1):>6}  "
                          f"{c['status']}  ({c['rows']} rows)")

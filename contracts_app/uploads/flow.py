@@ -12,7 +12,8 @@ from typing import BinaryIO, Callable, Mapping
 from flask import current_app
 from sqlalchemy import func, select
 
-from imports.check import CheckedRows, CheckReport, ClauseColumn, SheetSpec, check_sheet
+from imports.check import (CheckedRows, CheckReport, ClauseColumn, HistoryStats, Problem, SheetSpec, check_sheet,
+                           history_stats)
 from imports.limits import SheetLimits, SheetRefused, inspect_upload
 from imports.markup import CellMark, mark_up_sheet
 from imports.reader import read_sheet
@@ -26,6 +27,7 @@ from .storing import CommitOutcome, commit_rows, find_committed
 
 KEY_CHUNK = 5000
 HISTORY_PERIODS = 12
+HISTORY_SAMPLE = 20_000  # earlier rows read for the far-from-history check: an even spread when there are more
 
 
 class UploadRefused(ValueError):
@@ -127,46 +129,75 @@ def committed_elsewhere(contract: Contract, period: str) -> Callable[[set[str]],
     return lookup
 
 
-def value_history(contract: Contract, period: str, spec: SheetSpec) -> dict[str, tuple[float, float, int]]:
-    """Mean, standard deviation and count of each numeric clause's earlier values (last 12 committed months)."""
-    periods = list(db.session.scalars(
-        select(Upload.period).where(Upload.contract_id == contract.id, Upload.status == UploadStatus.COMMITTED,
-                                    Upload.period < period)
+def value_history(contract: Contract, period: str, spec: SheetSpec) -> dict[str, HistoryStats | None]:
+    """Median, robust spread and usual range of each numeric clause's values in the contract's last 12
+    committed months: one query for the months, one for the values (every k-th row past HISTORY_SAMPLE)."""
+    months = db.session.execute(
+        select(Upload.period, Upload.row_count).where(Upload.contract_id == contract.id,
+                                                      Upload.status == UploadStatus.COMMITTED, Upload.period < period)
         .order_by(Upload.period.desc()).limit(HISTORY_PERIODS)
-    ))
-    if not periods:
+    ).all()
+    keys = [clause.key for clause in spec.clauses if not clause.yes_no]
+    if not months or not keys:
         return {}
-    stats = {}
-    for clause in spec.clauses:
-        if clause.yes_no:
-            continue
-        value = Observation.values[clause.key].as_float()
-        mean, mean_square, count = db.session.execute(
-            select(func.avg(value), func.avg(value * value), func.count(value))
-            .join(Upload, Upload.id == Observation.upload_id)
-            .where(Observation.contract_id == contract.id, Observation.period.in_(periods),
-                   Upload.status == UploadStatus.COMMITTED)
-        ).one()
-        if count:
-            variance = max(float(mean_square) - float(mean) ** 2, 0.0)
-            stats[clause.key] = (float(mean), variance ** 0.5, int(count))
-    return stats
+    stride = max(1, -(-sum(count or 0 for _, count in months) // HISTORY_SAMPLE))
+    query = (select(*(Observation.values[key].as_float() for key in keys))
+             .join(Upload, Upload.id == Observation.upload_id)
+             .where(Observation.contract_id == contract.id, Observation.period.in_([p for p, _ in months]),
+                    Upload.status == UploadStatus.COMMITTED))
+    if stride > 1:
+        query = query.where(Observation.id % stride == 0)
+    rows = db.session.execute(query.limit(2 * HISTORY_SAMPLE)).all()
+    return {key: history_stats([row[i] for row in rows]) for i, key in enumerate(keys)}
 
 
 def check_file(contract: Contract, period: str, path: Path, kind: str, limits: SheetLimits) -> CheckReport:
     spec = sheet_spec(contract, period)
     raw = read_sheet(path, kind, spec.known_columns(), spec.required()[:2], limits)
-    return check_sheet(raw, spec, period, committed_elsewhere=committed_elsewhere(contract, period),
-                       history=value_history(contract, period, spec))
+    report = check_sheet(raw, spec, period, committed_elsewhere=committed_elsewhere(contract, period),
+                         history=value_history(contract, period, spec))
+    _warn_fractions(contract, period, report)
+    return report
+
+
+def _score_line(outcome) -> str:
+    def number(value, places):
+        return "—" if value is None else f"{round(value, places):g}"
+    return f"value {number(outcome.value, 4)}, attainment {number(outcome.attainment, 1)}, {outcome.status}"
+
+
+def _warn_fractions(contract: Contract, period: str, report: CheckReport) -> None:
+    """A % column whose numbers all lie within ±1 may hold fractions (0.95 for 95 %): it is read as written,
+    and the warning shows what the clause would score read either way, so the user can tell."""
+    clauses = {clause.key: clause for clause in contract.clauses_in_force(period)}
+    headers = {match.key: match for match in report.columns if match.key}
+    for key in report.maybe_fractions:
+        clause = clauses.get(key)
+        if clause is None:
+            continue
+        terms = clause.plain_terms()
+        values = report.rows.passed(key)
+        denominators = report.rows.passed(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
+        written = score_clause(values, terms, denominators)
+        scaled = score_clause([None if v is None else v * 100 for v in values], terms, denominators)
+        match = headers.get(key)
+        header = match.header if match else key
+        report.warnings.append(Problem(
+            row=None, column=match.index if match else -1, header=header, value="",
+            message=f"every number in {header} lies between -1 and 1 and none is written as a percent, so the column "
+                    f"may hold fractions (0.95 meaning 95 %). Numbers are read as written. Read as written: "
+                    f"{_score_line(written)}; read as percents (x100): {_score_line(scaled)}. If they are fractions, "
+                    "format the cells as percentages in Excel or write them as 95% and upload again"))
 
 
 def clause_preview(contract: Contract, period: str, rows: CheckedRows) -> list[dict]:
-    """What each clause in force would get from these rows, by the scoring method of SPEC §3."""
+    """What each clause in force would get from the rows that passed the check, by the scoring method of
+    SPEC §3 (rows with an error are left out, as they would not be stored)."""
     out = []
     for clause in contract.clauses_in_force(period):
         terms = clause.plain_terms()
-        values = rows.column(clause.key)
-        denominators = rows.column(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
+        values = rows.passed(clause.key)
+        denominators = rows.passed(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
         outcome = score_clause(values, terms, denominators)
         out.append({"key": clause.key, "label": clause.label, "unit": clause.unit, "value": outcome.value,
                     "attainment": outcome.attainment, "status": outcome.status, "rows": outcome.observations,

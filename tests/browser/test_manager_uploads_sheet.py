@@ -187,9 +187,10 @@ def test_manager_uploads_fixes_and_commits_a_monthly_sheet(page: Page, city_serv
     preview = page.get_by_test_id("clause-preview")
     expect(page.get_by_role("heading", name=f"What each clause would get for {PERIOD}")).to_be_visible()
     expect(page.get_by_test_id("preview-provisional")).to_contain_text("Provisional")
+    expect(page.get_by_test_id("preview-provisional")).to_contain_text("2 rows left out because of errors")
     assert errors.bounding_box()["y"] < preview.bounding_box()["y"]
     pci = preview.locator("tbody tr").filter(has=page.locator("code", has_text=re.compile(r"^pci_after$")))
-    expect(pci.locator("td").nth(1)).to_have_text(str(ROWS - 1))  # the "ninety" cell is left out
+    expect(pci.locator("td").nth(1)).to_have_text(str(ROWS - 2))  # both rows with an error are left out
     save_screenshot(page, "manager-upload-with-errors")
 
     # --- the checked sheet: the two bad cells are filled and commented ---------------------------
