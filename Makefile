@@ -11,7 +11,7 @@ export FLASK_APP := wsgi
 # It is compiled from PyPI alone (no local wheel folder, no machine constraint file), so it installs
 # the same on a fresh machine.
 PIP_TOOLS := pip-tools==7.6.2
-COMPILE   := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_CONSTRAINT= $(BIN)/pip-compile --quiet \
+COMPILE   := CUSTOM_COMPILE_COMMAND="make lock" PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_CONSTRAINT= $(BIN)/pip-compile --quiet \
              --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
              --output-file requirements.lock requirements-dev.txt
 # Every pin of requirements*.txt must be in the lock, or the install stops and says `make lock`.
