@@ -1,7 +1,7 @@
 """The declarative base and the single `db` object every model and service shares."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from flask_sqlalchemy import SQLAlchemy
@@ -35,4 +35,4 @@ else:
 
 def utcnow() -> datetime:
     """Aware UTC now; every stored time is UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -4,7 +4,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from .aggregation import period_value, row_count
 from .attainment import attainment, clause_status

@@ -6,7 +6,7 @@ period is never shown as perfect or as zero.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 from .plain_values import as_float, required_float
 
