@@ -73,13 +73,13 @@ def worksheet_xml(rows: list[tuple[int, bool, list[Cell]]], *, root: str = "work
 
 # Row numbers and columns near every edge the scanner tests: the small limits, the default limits
 # (200,000 rows, 200 columns = GR), and Excel's own grid (1,048,576 rows, XFD = 16,384 columns).
-row_numbers = st.one_of(st.integers(1, 60), st.sampled_from([99_999, 199_999, 200_000, 200_001, 999_999, 1_048_576]))
-columns = st.one_of(st.integers(1, 8), st.sampled_from([26, 27, 199, 200, 201, 702, 703, 16_384]))
+near_rows, edge_rows = st.integers(1, 60), st.sampled_from([99_999, 199_999, 200_000, 200_001, 999_999, 1_048_576])
+near_columns, edge_columns = st.integers(1, 8), st.sampled_from([26, 27, 199, 200, 201, 702, 703, 16_384])
 
 
 @st.composite
 def cells(draw, column: int, with_ref: bool) -> Cell:
-    kind = draw(st.sampled_from(["n", "n", "s", "str", "b", "e", "inlineStr"]))
+    kind = draw(st.sampled_from(["n", "n", "n", "n", "s", "s", "str", "b", "e", "inlineStr"]))
     formula = draw(st.one_of(st.none(), st.none(), st.just(""),
                              st.sampled_from(["SUM(A1:A3)", "A1/B1", 'IF(A1&gt;0,"y","n")'])))
     if kind == "e":
@@ -96,8 +96,11 @@ def cells(draw, column: int, with_ref: bool) -> Cell:
 
 
 @st.composite
-def sheets(draw, all_refs: bool = True):
-    """Rows in ascending order, each with cells in ascending column order."""
+def sheets(draw, all_refs: bool = True, edges: bool = True):
+    """Rows in ascending order, each with cells in ascending column order; with `edges`, now and then a
+    row or column at one of the limits' edges (most sheets stay inside, so their findings are compared)."""
+    row_numbers = st.one_of(near_rows, near_rows, near_rows, edge_rows) if edges else near_rows
+    columns = st.one_of(near_columns, near_columns, near_columns, edge_columns) if edges else near_columns
     numbers = sorted(set(draw(st.lists(row_numbers, min_size=0, max_size=12))))
     rows = []
     for number in numbers:
@@ -180,6 +183,21 @@ def test_both_paths_find_the_same_formulas_errors_and_refusals(rows, limits, chu
 
 
 @SCAN_SETTINGS
+@given(rows=sheets(edges=False), chunk=st.sampled_from([64, 128, 256, 4 * 1024 * 1024]))
+def test_formulas_without_results_and_errors_are_found_in_every_chunk(rows, chunk):
+    """Inside the limits, every formula saved without a result and every error cell is reported, by
+    Excel row and 0-based column, however the XML falls across chunks."""
+    xml = worksheet_xml(rows)
+    _, formula_without_value, error_values = _expected(rows, DEFAULT)
+    assert _outcome(reader._scan_parsed, xml, DEFAULT) == ("read", formula_without_value, error_values)
+    with chunk_size(chunk):
+        fast = _outcome(reader._scan_bytes, xml, DEFAULT)
+    assert fast in (None, ("read", formula_without_value, error_values))
+    if chunk >= 128:  # the root tag is in the first chunk: no reason to hand over
+        assert fast is not None
+
+
+@SCAN_SETTINGS
 @given(rows=sheets(all_refs=False), limits=st.sampled_from([DEFAULT, SMALL]), chunk=st.sampled_from([64, 300, 4096]))
 def test_cells_without_references_are_placed_by_the_parsed_path_and_never_guessed(rows, limits, chunk):
     """Cells (or rows) without r= are placed one after another, as Excel does; the byte path cannot see
@@ -211,7 +229,8 @@ def test_a_prefixed_worksheet_goes_to_the_parsed_path(rows, limits):
 
 @settings(max_examples=100, deadline=None)
 @given(attributes=st.sampled_from(['s="1" r="{ref}"', 'r="{ref}"  s="1"', ' r="{ref}"', 's="2" t="e" r="{ref}"']),
-       column=columns, row=row_numbers, limits=st.sampled_from([DEFAULT, SMALL]))
+       column=st.one_of(near_columns, edge_columns), row=st.one_of(near_rows, edge_rows),
+       limits=st.sampled_from([DEFAULT, SMALL]))
 def test_unusual_attribute_layouts_hand_over_or_agree(attributes, column, row, limits):
     """Excel writes r= first; other writers put the style first or add spaces. The fast path must
     either agree with the parse or hand over, never miss a formula, an error or a far cell."""
