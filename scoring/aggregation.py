@@ -1,4 +1,4 @@
-"""A clause's period value `v` from its rows (SPEC §3 "Period value"), vectorised with numpy.
+"""A clause's period value `v` from its rows (docs/scoring.md "Period value"), vectorised with numpy.
 
 Missing cells (None or NaN) are skipped, never counted as zero. Sums are correctly rounded
 (math.fsum) so the float result is as close as floats allow to the decimal arithmetic.

@@ -1,4 +1,4 @@
-"""Next period's work split among a category's vendors by score (SPEC §4 "Work reallocation").
+"""Next period's work split among a category's vendors by score (docs/reallocation.md).
 
 Shares and volumes are worked out in exact fractions, so the shares sum to exactly 1, float noise
 never decides who is raised to the floor or capped, and the result does not depend on the order
@@ -366,7 +366,7 @@ def allocate(
     gamma: float = 2.0,
     unit: str = "",
 ) -> Allocation:
-    """SPEC §4 steps 1–5 for total volume V, floor share f and exponent γ; `unit` only words the reasons.
+    """docs/reallocation.md steps 1–5 for volume V, floor share f and exponent γ; `unit` only words the reasons.
 
     Lines keep the input's order; volumes do not depend on it. ValueError for V ≤ 0, V with more
     than 2 decimals, f outside 0–1, γ ≤ 0, negative scores or capacities, or repeated names.

@@ -1,4 +1,4 @@
-"""A clause's contract language, written from its terms (SPEC §2, §3).
+"""A clause's contract language, written from its terms (docs/scoring.md).
 
 Pure: plain values in, text out. The clause editor calls `clause_language` for a live preview
 while the officer types, so any term may be missing, empty or half-typed: a missing value shows as

@@ -1,4 +1,4 @@
-"""Which clause terms the scoring method can apply (SPEC §3); shared by the editor and the importer."""
+"""Which clause terms the scoring method can apply (docs/scoring.md); shared by the editor and the importer."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

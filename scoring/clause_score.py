@@ -1,4 +1,4 @@
-"""One clause's outcome in one period from its cells and terms: value, attainment, status (SPEC §3).
+"""One clause's outcome in one period from its cells and terms: value, attainment, status (docs/scoring.md).
 
 `terms` is the clause's mapping with the model's field names (`OutcomeClause.plain_terms()`).
 """
