@@ -1,17 +1,32 @@
 # Quick start: `make run` (install, migrate, load the demo city, serve on 127.0.0.1:5000)
 #              `make test` (install, run every test).
+# `make lint` runs ruff and mypy; `make lock` regenerates requirements.lock after a pin changes.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: install run test browser-deps clean
+# requirements.lock pins every package, direct or not, with the sha256 of each file PyPI has for it.
+# It is compiled from PyPI alone (no local wheel folder, no machine constraint file), so it installs
+# the same on a fresh machine.
+PIP_TOOLS := pip-tools==7.6.2
+COMPILE   := CUSTOM_COMPILE_COMMAND="make lock" PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_CONSTRAINT= $(BIN)/pip-compile --quiet \
+             --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+             --output-file requirements.lock requirements-dev.txt
+# Every pin of requirements*.txt must be in the lock, or the install stops and says `make lock`.
+LOCK_CHECK := $(PYTHON) -c "import re, sys; \
+pins = lambda f: {(m[1].lower().replace('_', '-').replace('.', '-'), m[2]) for m in \
+re.finditer(r'^([A-Za-z0-9_.-]+)(?:\[[^]]*\])?==(\S+)', open(f).read(), re.M)}; \
+stale = (pins('requirements.txt') | pins('requirements-dev.txt')) - pins('requirements.lock'); \
+stale and sys.exit('requirements.lock lacks ' + ', '.join(n + '==' + v for n, v in sorted(stale)) + ': run make lock')"
 
-$(STAMP): requirements.txt requirements-dev.txt
+.PHONY: install run test lint lock browser-deps clean
+
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock
+	@$(LOCK_CHECK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +44,16 @@ browser-deps:
 
 test: install browser-deps
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy scoring imports models
+
+# Keeps the pins already in the lock and adds what requirements*.txt now asks for (a changed pin is
+# re-resolved); `make lock UPGRADE=1` re-resolves everything to the newest allowed releases.
+lock:
+	@test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet $(PIP_TOOLS); }
+	$(COMPILE) $(if $(UPGRADE),--upgrade)
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

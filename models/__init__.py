@@ -1,6 +1,6 @@
 """SQLAlchemy models of the whole domain (SPEC §2) and the shared `db` object."""
 from .audit import AuditEvent, AuditTrailIsAppendOnly
-from .base import Base, db, today, utcnow
+from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .recommendations import Recommendation, RecommendationLine
@@ -21,7 +21,7 @@ from .users import ContractAssignment, User
 __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "Direction", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
+    "Curve", "Direction", "Model", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
     "RecommendationStatus", "Role", "ServiceCategory", "Upload", "UploadStatus", "User", "Vendor",
     "db", "today", "utcnow",
 ]

@@ -1,7 +1,8 @@
 """The declarative base and the single `db` object every model and service shares."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -23,10 +24,18 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The base class of every model. At run time it is Flask-SQLAlchemy's `db.Model` (which adds
+# `query` and the table name); a type checker cannot see through that attribute, so it is told
+# the declarative base instead, which declares every column and relationship the models use.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 
 def utcnow() -> datetime:
     """Aware UTC now; every stored time is UTC. The one clock of the app: nothing else asks the system."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today() -> date:

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .types import JSONType, UTCDateTime
 
 if TYPE_CHECKING:
     from .contracts import ClauseTemplate, Contract
 
 
-class ServiceCategory(db.Model):
+class ServiceCategory(Model):
     __tablename__ = "service_categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +33,7 @@ class ServiceCategory(db.Model):
         return self.name
 
 
-class Vendor(db.Model):
+class Vendor(Model):
     __tablename__ = "vendors"
 
     id: Mapped[int] = mapped_column(primary_key=True)

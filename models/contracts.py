@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .types import Aggregation, ContractStatus, Curve, Direction, Hundredths, JSONType, Money, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ PERIOD_CHECK = (
 Number = Numeric(18, 6)
 
 
-class Contract(db.Model):
+class Contract(Model):
     __tablename__ = "contracts"
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="dates_in_order"),
@@ -79,6 +79,9 @@ class Contract(db.Model):
 
 class ClauseTermsMixin:
     """The measurable terms shared by a contract's clause and a library template (SPEC §2, §3)."""
+
+    if TYPE_CHECKING:
+        __tablename__: str  # set by each model that mixes these terms in
 
     key: Mapped[str] = mapped_column(String(80))
     label: Mapped[str] = mapped_column(String(200))
@@ -141,7 +144,7 @@ class ClauseTermsMixin:
                 for name, value in plain.items()}
 
 
-class OutcomeClause(ClauseTermsMixin, db.Model):
+class OutcomeClause(ClauseTermsMixin, Model):
     """One version of a contract's clause; an amendment adds a version with a later effective_from."""
 
     __tablename__ = "outcome_clauses"
@@ -165,7 +168,7 @@ class OutcomeClause(ClauseTermsMixin, db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class ClauseTemplate(ClauseTermsMixin, db.Model):
+class ClauseTemplate(ClauseTermsMixin, Model):
     """A reusable clause in the library, per category, copied into contracts and adjusted there."""
 
     __tablename__ = "clause_templates"

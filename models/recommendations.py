@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .contracts import PERIOD_CHECK
 from .types import Hundredths, JSONType, RecommendationStatus, UTCDateTime, enum_column
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .users import User
 
 
-class Recommendation(db.Model):
+class Recommendation(Model):
     __tablename__ = "recommendations"
     __table_args__ = (
         CheckConstraint(PERIOD_CHECK.format(col="target_period"), name="target_period_format"),
@@ -65,7 +65,7 @@ class Recommendation(db.Model):
     )
 
 
-class RecommendationLine(db.Model):
+class RecommendationLine(Model):
     __tablename__ = "recommendation_lines"
     __table_args__ = (
         UniqueConstraint("recommendation_id", "vendor_id", name="uq_recommendation_lines_vendor"),

@@ -7,12 +7,12 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .contracts import PERIOD_CHECK, Contract, OutcomeClause
 from .types import ClauseStatus, Money, UTCDateTime, enum_column
 
 
-class ClauseResult(db.Model):
+class ClauseResult(Model):
     __tablename__ = "clause_results"
     __table_args__ = (
         UniqueConstraint("contract_id", "period", "clause_key", name="uq_clause_results_contract_period_key"),
@@ -35,7 +35,7 @@ class ClauseResult(db.Model):
     clause: Mapped[OutcomeClause] = relationship()
 
 
-class ContractPeriodScore(db.Model):
+class ContractPeriodScore(Model):
     __tablename__ = "contract_period_scores"
     __table_args__ = (
         UniqueConstraint("contract_id", "period", name="uq_contract_period_scores_contract_period"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .contracts import PERIOD_CHECK
 from .types import JSONType, UploadStatus, UTCDateTime, enum_column
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .users import User
 
 
-class Upload(db.Model):
+class Upload(Model):
     __tablename__ = "uploads"
     __table_args__ = (
         CheckConstraint(PERIOD_CHECK.format(col="period"), name="period_format"),
@@ -56,7 +56,7 @@ class Upload(db.Model):
     )
 
 
-class Observation(db.Model):
+class Observation(Model):
     """One data row (one unit of work) of a committed upload, kept for drill-down and rescoring."""
 
     __tablename__ = "observations"

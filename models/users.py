@@ -8,12 +8,12 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .contracts import Contract
 from .types import Role, UTCDateTime, enum_column
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +42,7 @@ class User(UserMixin, db.Model):
         return self.email
 
 
-class ContractAssignment(db.Model):
+class ContractAssignment(Model):
     """A contract manager assigned by an admin to a contract they upload sheets for."""
 
     __tablename__ = "contract_assignments"

@@ -1,1 +1,1 @@
-"""Pure functions of the scoring method (SPEC §3, §4): plain values in, plain values out."""
+"""Pure functions of the scoring method (docs/scoring.md, docs/reallocation.md): plain values in and out."""

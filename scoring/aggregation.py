@@ -1,4 +1,4 @@
-"""A clause's period value `v` from its rows (SPEC §3 "Period value"), vectorised with numpy.
+"""A clause's period value `v` from its rows (docs/scoring.md "Period value"), vectorised with numpy.
 
 Missing cells (None or NaN) are skipped, never counted as zero. Sums are correctly rounded
 (math.fsum) so the float result is as close as floats allow to the decimal arithmetic.
@@ -6,7 +6,8 @@ Missing cells (None or NaN) are skipped, never counted as zero. Sums are correct
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def _prepared(values, aggregation, denominators) -> tuple[str, np.ndarray, np.nd
     return aggregation, array[mask], None if denominator_array is None else denominator_array[mask]
 
 
-def row_count(values, *, aggregation: str, denominators=None) -> int:
+def row_count(values, *, aggregation: str | None, denominators=None) -> int:
     """How many rows the period value is computed from (for ratio, rows with both cells)."""
     _, used, _ = _prepared(values, aggregation, denominators)
     return int(used.size)
@@ -89,7 +90,7 @@ def _percent_true(used: np.ndarray) -> float:
 def period_value(
     values,
     *,
-    aggregation: str,
+    aggregation: str | None,
     scale=1.0,
     row_standard=None,
     row_direction=None,
@@ -117,6 +118,7 @@ def period_value(
         direction = plain_choice(row_direction, DIRECTIONS, "row_direction")
         value = _share_meeting(used, standard, direction)
     else:  # ratio
+        assert used_denominators is not None  # _prepared requires them for ratio
         denominator_sum = math.fsum(used_denominators)
         if denominator_sum == 0:
             return None

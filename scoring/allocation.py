@@ -1,4 +1,4 @@
-"""Next period's work split among a category's vendors by score (SPEC §4 "Work reallocation").
+"""Next period's work split among a category's vendors by score (docs/reallocation.md).
 
 Shares and volumes are worked out in exact fractions, so the shares sum to exactly 1, float noise
 never decides who is raised to the floor or capped, and the result does not depend on the order
@@ -9,10 +9,11 @@ The output lines keep the input's order; the caller chooses it (by name, by rank
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .plain_values import as_float
 
@@ -136,8 +137,9 @@ def _checked(vendors: Iterable[AllocationVendor]) -> list[AllocationVendor]:
     return checked
 
 
-def _is_weighted(vendor: AllocationVendor) -> bool:
-    return not vendor.insufficient_data and as_float(vendor.score, "score") is not None
+def _weighted_score(vendor: AllocationVendor) -> float | None:
+    """The score behind the vendor's weight; None for a trial vendor (insufficient data or no score)."""
+    return None if vendor.insufficient_data else as_float(vendor.score, "score")
 
 
 def _name_order(name: str) -> tuple[str, str]:
@@ -184,9 +186,9 @@ def _fill_capacity(shares: dict[str, Fraction], capacities: dict[str, Fraction |
         uncapped = {name: share for name, share in shares.items() if name not in capped}
         if not uncapped:
             return {name: capacities[name] for name in shares}, capped, set()
-        free = volume - sum((capacities[name] for name in capped), Fraction(0))
+        free = volume - sum((capacities[name] or Fraction(0) for name in capped), Fraction(0))  # capped: not None
         split = _split(free, uncapped)
-        over = {name for name, v in split.items() if capacities[name] is not None and v > capacities[name]}
+        over = {name for name, v in split.items() if (cap := capacities[name]) is not None and v > cap}
         if not over:
             evenly = set(uncapped) if free > 0 and sum(uncapped.values()) == 0 else set()
             return {name: capacities[name] for name in capped} | split, capped, evenly
@@ -252,10 +254,10 @@ def _share_words(weighted: bool, before: Fraction, after: Fraction, raised: bool
 
 def _capacity_words(vendor: AllocationVendor, steps: _Steps, run: _Context) -> str | None:
     """How step 4 changed this vendor's volume, if it did."""
-    name, total = vendor.name, Fraction(run.volume)
-    if name in steps.capped:
-        words = f"capped at its capacity of {_amount(vendor.capacity, run.unit)}"
-        if vendor.capacity != vendor.capacity.quantize(CENT, rounding=ROUND_FLOOR):
+    name, total, capacity = vendor.name, Fraction(run.volume), vendor.capacity
+    if name in steps.capped and capacity is not None:  # only a vendor with a capacity is capped
+        words = f"capped at its capacity of {_amount(capacity, run.unit)}"
+        if capacity != capacity.quantize(CENT, rounding=ROUND_FLOOR):
             words += " (whole hundredths only)"
         return words
     if name in steps.evenly:
@@ -364,7 +366,7 @@ def allocate(
     gamma: float = 2.0,
     unit: str = "",
 ) -> Allocation:
-    """SPEC §4 steps 1–5 for total volume V, floor share f and exponent γ; `unit` only words the reasons.
+    """docs/reallocation.md steps 1–5 for volume V, floor share f and exponent γ; `unit` only words the reasons.
 
     Lines keep the input's order; volumes do not depend on it. ValueError for V ≤ 0, V with more
     than 2 decimals, f outside 0–1, γ ≤ 0, negative scores or capacities, or repeated names.
@@ -375,7 +377,7 @@ def allocate(
     checked = _checked(vendors)
 
     eligible = [v for v in checked if v.eligible and not v.probation]
-    weights = {v.name: (as_float(v.score, "score") / 100) ** exponent for v in eligible if _is_weighted(v)}
+    weights = {v.name: (score / 100) ** exponent for v in eligible if (score := _weighted_score(v)) is not None}
     floor_dropped = floor_share * len(eligible) > 1
     run = _Context(total, unit, floor_share, floor_dropped, len(eligible), bool(weights))
     steps = _run_steps(eligible, weights, run)

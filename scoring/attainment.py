@@ -1,4 +1,4 @@
-"""Attainment `a` and status of a clause's period value (SPEC §3 "Attainment", "Status").
+"""Attainment `a` and status of a clause's period value (docs/scoring.md "Attainment", "Status").
 
 Comparisons with the target and the minimum go through `tolerance`, so a value equal to the
 target in decimals but off by float noise still meets it.
@@ -40,7 +40,7 @@ def _ratio(value: float, target: float, cap: float, direction: str) -> float:
     if direction == "higher":
         share = value / target
     elif value <= 0:
-        # Lower is better and nothing (or less) was recorded: the best possible, 100·k (SPEC §3).
+        # Lower is better and nothing (or less) was recorded: the best possible, 100·k (docs/scoring.md).
         return 100.0 * cap
     else:
         share = target / value
@@ -67,7 +67,7 @@ def attainment(value, *, direction, curve, target, minimum=None, cap=1.0) -> flo
 
 
 def clause_status(value, *, direction, curve, target, minimum=None) -> str:
-    """'met', 'partial' or 'failed' as SPEC §3 "Status" says; 'no_data' when there is no value."""
+    """'met', 'partial' or 'failed' as docs/scoring.md "Status" says; 'no_data' when there is no value."""
     number = as_float(value, "value")
     if number is None:
         return "no_data"

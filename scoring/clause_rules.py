@@ -1,8 +1,8 @@
-"""Which clause terms the scoring method can apply (SPEC §3); shared by the editor and the importer."""
+"""Which clause terms the scoring method can apply (docs/scoring.md); shared by the editor and the importer."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Iterable, Mapping
 
 WEIGHT_TOTAL = Decimal("100")
 AGGREGATIONS = ("mean", "median", "sum", "percent_true", "percent_meeting", "ratio")
@@ -57,9 +57,11 @@ def clause_problems(terms: Mapping) -> list[tuple[str, str]]:
         problems.append(("minimum", "is required for the linear curve"))
     if target is not None and minimum is not None and direction in DIRECTIONS:
         if direction == "higher" and not minimum < target:
-            problems.append(("minimum", f"must be below the target {_fmt(target)} when higher is better, not {_fmt(minimum)}"))
+            problems.append(("minimum", f"must be below the target {_fmt(target)} when higher is better, "
+                                        f"not {_fmt(minimum)}"))
         if direction == "lower" and not minimum > target:
-            problems.append(("minimum", f"must be above the target {_fmt(target)} when lower is better, not {_fmt(minimum)}"))
+            problems.append(("minimum", f"must be above the target {_fmt(target)} when lower is better, "
+                                        f"not {_fmt(minimum)}"))
     if curve == "ratio" and target is not None and target <= 0:
         problems.append(("target", f"must be more than 0 for the ratio curve, not {_fmt(target)}"))
 

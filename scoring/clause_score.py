@@ -1,10 +1,11 @@
-"""One clause's outcome in one period from its cells and terms: value, attainment, status (SPEC §3).
+"""One clause's outcome in one period from its cells and terms: value, attainment, status (docs/scoring.md).
 
 `terms` is the clause's mapping with the model's field names (`OutcomeClause.plain_terms()`).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from .aggregation import period_value, row_count
 from .attainment import attainment, clause_status

@@ -1,4 +1,4 @@
-"""A contract-period's composite score and coverage from its clause attainments (SPEC §3 "Composite").
+"""A contract-period's composite score and coverage from its clause attainments (docs/scoring.md).
 
 Coverage tells the page whether the composite rests on every clause in force, so an incomplete
 period is never shown as perfect or as zero.
@@ -6,7 +6,7 @@ period is never shown as perfect or as zero.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 from .plain_values import as_float, required_float
 

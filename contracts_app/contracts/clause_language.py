@@ -1,4 +1,4 @@
-"""A clause's contract language, written from its terms (SPEC §2, §3).
+"""A clause's contract language, written from its terms (docs/scoring.md).
 
 Pure: plain values in, text out. The clause editor calls `clause_language` for a live preview
 while the officer types, so any term may be missing, empty or half-typed: a missing value shows as
@@ -7,8 +7,9 @@ a visible placeholder such as "[target]", and nothing here ever raises.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 PERCENT_AGGREGATIONS = ("percent_true", "percent_meeting")
 _YES = "yes, y, true, 1 or x"
@@ -238,7 +239,7 @@ def _monthly_value(t: _Terms) -> str:
             "monthly value.",
         ),
     }
-    noun, detail = nouns.get(t.aggregation, (
+    noun, detail = nouns.get(t.aggregation or "", (
         "[aggregation: mean, median, sum, percent_true, percent_meeting or ratio] of the values "
         "reported for that month",
         "",
@@ -285,7 +286,8 @@ def _scoring(t: _Terms) -> str:
         elif t.direction == "higher":
             formula = f"100 % × (monthly value − {minimum}) ÷ ({target} − {minimum})"
         else:
-            formula = "[the distance from the minimum to the monthly value as a share of the distance from the minimum to the target]"
+            formula = ("[the distance from the minimum to the monthly value as a share of the distance from the "
+                       "minimum to the target]")
         return (
             f"Scoring. Attainment is full credit (100 %) when the monthly value is {better} "
             f"{t.target_text}, no credit (0 %) when it is {worse_or_equal} {t.minimum_text}, and "
@@ -399,7 +401,7 @@ def clause_measure(terms: Mapping[str, Any]) -> str:
         ),
         "ratio": f"sum of {t.key} ÷ sum of {t.denominator}",
     }
-    summary = summaries.get(t.aggregation, f"[aggregation] of {t.key}")
+    summary = summaries.get(t.aggregation or "", f"[aggregation] of {t.key}")
     if t.scale is None:
         summary = f"[scale] × {summary}"
     elif t.scale != 1:

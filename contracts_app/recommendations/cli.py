@@ -45,7 +45,7 @@ def result_payload(result) -> dict:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @with_appcontext
 def recommend_command(category_slug, period, volume, floor, gamma, window, output) -> None:
-    """Recommend next period's work to the vendors that deliver (SPEC §4)."""
+    """Recommend next period's work to the vendors that deliver (docs/reallocation.md)."""
     category = db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == category_slug)).first()
     if category is None:
         click.echo(f"No service category with slug {category_slug}.", err=True)

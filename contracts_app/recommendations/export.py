@@ -9,7 +9,7 @@ from models import Recommendation
 from ..unit_names import plural_unit
 
 METHOD = [
-    "How the work was allocated (the method the contracts promise, SPEC §4):",
+    "How the work was allocated (the method the contracts promise: docs/reallocation.md, section \"The steps\"):",
     "1. Eligible vendors hold an active contract in the category covering the target month and are not on "
     "probation. A vendor on probation (composite below the threshold in its two most recent scored months) gets no work.",
     "2. Each eligible vendor with a score (enough data in the window) gets the weight (score/100)^γ. Vendors without "
