@@ -8,13 +8,13 @@ from models import Role, db
 
 from .audit import record_event
 from .input_guards import without_control_characters
+from .transactions import write_separately
 
 
 def _record_denial(reason: str) -> None:
-    db.session.rollback()
+    """In a short write transaction of its own: a GET's read transaction could not wait for SQLite's lock."""
     path = without_control_characters(request.path)[:300]
-    record_event("request_denied", summary=f"{request.method} {path}: {reason}")
-    db.session.commit()
+    write_separately(record_event, "request_denied", summary=f"{request.method} {path}: {reason}")
 
 
 def register_error_handlers(app: Flask) -> None:
