@@ -14,10 +14,12 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from flask import has_request_context, request
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from models import db
 
@@ -73,3 +75,23 @@ def lock_contract_period(contract_id: int, period: str) -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(contract_id, period)})
+
+
+FILES_TO_REMOVE = "files_to_remove_after_commit"
+
+
+def remove_after_commit(path: Path) -> None:
+    """Deletes a file once the session's transaction commits (kept if it rolls back: rows still point at it)."""
+    db.session.info.setdefault(FILES_TO_REMOVE, []).append(Path(path))
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_files(session: Session) -> None:
+    for path in session.info.pop(FILES_TO_REMOVE, []):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_files(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(FILES_TO_REMOVE, None)

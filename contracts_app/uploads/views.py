@@ -18,6 +18,7 @@ from .access import require_assignment
 from .forms import CommitForm, UploadForm
 from .services import find_committed
 from .sheets import (
+    AlreadyDone,
     UploadRefused,
     commit_staged,
     discard_staged,
@@ -114,6 +115,10 @@ def commit(upload_id: int):
         abort(400)
     try:
         outcome = commit_staged(upload, current_user._get_current_object(), form.reason.data)
+    except AlreadyDone as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("uploads.show", upload_id=upload.id))
     except UploadRefused as exc:
         db.session.commit()  # keeps the refreshed report; a refusal happens before any row is written
         flash(f"Not committed: {exc}", "danger")
