@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Contract, Role, Upload, db
+from models import Contract, Role, Upload, UploadStatus, db
 from scoring.periods import is_period, period_of, period_range
 
 from ..choices import select_choices
@@ -16,7 +16,7 @@ from ..contracts.forms import ConfirmForm
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
-from .services import find_committed
+from .services import committed_by, find_committed
 from .sheets import (
     AlreadyDone,
     UploadRefused,
@@ -101,7 +101,10 @@ def show(upload_id: int):
     require_assignment(current_user._get_current_object(), upload.contract)
     committed = find_committed(upload.contract, upload.period)
     replacing = committed if committed is not None and committed.id != upload.id else None
+    replaced_by = (db.session.get(Upload, upload.superseded_by_id)
+                   if upload.status == UploadStatus.REPLACED and upload.superseded_by_id else None)
     return render_template("uploads/show.html", upload=upload, report=upload.report, replacing=replacing,
+                           replaced_by=replaced_by, replaced_by_who=committed_by(replaced_by) if replaced_by else "",
                            commit_form=CommitForm(), action_form=ConfirmForm())
 
 
