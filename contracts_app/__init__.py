@@ -23,15 +23,29 @@ def create_app(overrides: dict | None = None) -> Flask:
     overrides = overrides or {}
     app.config.update(build_config(Path(app.instance_path), overrides))
     app.config.update(overrides)
+    register_url_converters(app)
     register_extensions(app)
     register_unit_of_work(app)
     register_blueprints(app)
+    register_input_guards(app)
     register_sign_in_wall(app)
     register_security(app)
     register_errors(app)
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_url_converters(app: Flask) -> None:
+    from .input_guards import register_url_converters as bounded_ids
+
+    bounded_ids(app)
+
+
+def register_input_guards(app: Flask) -> None:
+    from .input_guards import register_input_guards as refuse_control_characters
+
+    refuse_control_characters(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """Connection settings the embedded SQLite default needs to behave under concurrent use.
 
 pysqlite's own transaction handling breaks SAVEPOINTs, so (as SQLAlchemy's docs advise) the driver
-is put in autocommit mode and SQLAlchemy emits BEGIN itself.
+is put in autocommit mode and SQLAlchemy emits BEGIN itself: BEGIN IMMEDIATE for a transaction that
+may write (see transactions.py), so it waits for the write lock up to the busy timeout.
 """
 from __future__ import annotations
 
@@ -29,4 +30,6 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        from .transactions import begins_with_write_lock
+
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if begins_with_write_lock() else "BEGIN")

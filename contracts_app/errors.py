@@ -7,12 +7,14 @@ from flask_wtf.csrf import CSRFError
 from models import Role, db
 
 from .audit import record_event
+from .input_guards import without_control_characters
+from .transactions import write_separately
 
 
 def _record_denial(reason: str) -> None:
-    db.session.rollback()
-    record_event("request_denied", summary=f"{request.method} {request.path}: {reason}")
-    db.session.commit()
+    """In a short write transaction of its own: a GET's read transaction could not wait for SQLite's lock."""
+    path = without_control_characters(request.path)[:300]
+    write_separately(record_event, "request_denied", summary=f"{request.method} {path}: {reason}")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -30,6 +32,10 @@ def register_error_handlers(app: Flask) -> None:
             "This form's security token was missing or had expired. "
             "Go back, reload the page and submit the form again; nothing was saved."
         )), 400
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("errors/400.html", description=error.description), 400
 
     @app.errorhandler(404)
     def not_found(error):

@@ -117,6 +117,7 @@ class UploadStatus(str, enum.Enum):
     COMMITTED = "committed"
     SUPERSEDED = "superseded"
     REJECTED = "rejected"
+    REPLACED = "replaced"  # staged, then another upload of its month was committed first
 
 
 class ClauseStatus(str, enum.Enum):

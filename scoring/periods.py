@@ -5,10 +5,17 @@ import re
 from datetime import date
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The years a stored period may have (the database's CHECK says the same); forms use this pattern.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+STORED_PERIOD_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$"
 
 
 def is_period(text: object) -> bool:
-    return isinstance(text, str) and PERIOD_RE.match(text) is not None
+    """A month written YYYY-MM with a year from 1900 to 2999, so it can be stored and compared."""
+    if not isinstance(text, str):
+        return False
+    match = PERIOD_RE.match(text)
+    return match is not None and FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR
 
 
 def parse_period(text: str) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from flask_login import current_user
 from models import Role, User, db
 
 from ..form_choices import select_choices
+from ..input_guards import as_page
 from ..security import role_required
 from .forms import AssignmentsForm, NewUserForm
 from .services import (
@@ -47,7 +48,7 @@ def new_user():
 @role_required(Role.ADMIN)
 def audit():
     action = request.args.get("action") or None
-    page = request.args.get("page", 1, type=int)
+    page = as_page(request.args.get("page"))
     return render_template(
         "admin/audit.html", pagination=audit_page(page, action=action), actions=audit_actions(), action=action
     )

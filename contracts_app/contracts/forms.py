@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from scoring.periods import STORED_PERIOD_PATTERN
+
 from ..form_choices import select_choices
+from ..fields import FiniteDecimalField
 
 SLUG = Regexp(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", message="Use lower-case letters, digits, '-' or '_' (e.g. pci_after).")
-PERIOD = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Write the month as YYYY-MM, e.g. 2026-03.")
+PERIOD = Regexp(STORED_PERIOD_PATTERN, message="Write the month as YYYY-MM (a year from 1900 to 2999), e.g. 2026-03.")
 
 
 class ContractForm(FlaskForm):
@@ -21,14 +24,14 @@ class ContractForm(FlaskForm):
                               description="Decides the sheet's row key and date columns and the work unit.")
     start_date = DateField("Start date", validators=[DataRequired()])
     end_date = DateField("End date", validators=[DataRequired()])
-    value = DecimalField("Contract value ($)", places=2, validators=[InputRequired(), NumberRange(min=0)],
+    value = FiniteDecimalField("Contract value ($)", places=2, validators=[InputRequired(), NumberRange(min=0)],
                          description="Total value in dollars.")
-    capacity = DecimalField("Capacity per month", validators=[Optional(), NumberRange(min=0.01)],
+    capacity = FiniteDecimalField("Capacity per month", validators=[Optional(), NumberRange(min=0.01)],
                             description="Most work the vendor can take in a month, in the category's unit. "
                                         "Leave empty for unlimited. Used when work is reallocated.")
-    incentive_cap = DecimalField("Incentive cap (% of invoice)", validators=[InputRequired(), NumberRange(min=0, max=100)],
+    incentive_cap = FiniteDecimalField("Incentive cap (% of invoice)", validators=[InputRequired(), NumberRange(min=0, max=100)],
                                  default=0, description="The most bonus all clauses together can earn in one month.")
-    penalty_cap = DecimalField("Penalty cap (% of invoice)", validators=[InputRequired(), NumberRange(min=0, max=100)],
+    penalty_cap = FiniteDecimalField("Penalty cap (% of invoice)", validators=[InputRequired(), NumberRange(min=0, max=100)],
                                default=0, description="The most all clauses together can deduct in one month.")
     submit = SubmitField("Save contract")
 
@@ -71,33 +74,33 @@ class ClauseForm(FlaskForm):
                               description="How the month's rows become one value. Empty cells are missing, never zero.")
     curve = SelectField("Scoring curve", choices=CURVES,
                         description="How the monthly value becomes attainment from 0 to 100.")
-    target = DecimalField("Target", validators=[InputRequired()],
+    target = FiniteDecimalField("Target", validators=[InputRequired()],
                           description="The value that earns full attainment and counts as met.")
-    minimum = DecimalField("Minimum", validators=[Optional()],
+    minimum = FiniteDecimalField("Minimum", validators=[Optional()],
                            description="Worse than this earns nothing and counts as failed. Required for the linear curve; "
                                        "below the target when higher is better, above it when lower is better.")
-    weight = DecimalField("Weight", validators=[InputRequired(), NumberRange(min=0.0001, max=100)],
+    weight = FiniteDecimalField("Weight", validators=[InputRequired(), NumberRange(min=0.0001, max=100)],
                           description="Share of the composite score. The weights of a contract's clauses sum to 100.")
-    incentive_pct = DecimalField("Incentive (% of invoice)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)],
+    incentive_pct = FiniteDecimalField("Incentive (% of invoice)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)],
                                  description="Bonus, in percent of the month's invoice, when the target is met.")
-    penalty_pct = DecimalField("Penalty (% of invoice)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)],
+    penalty_pct = FiniteDecimalField("Penalty (% of invoice)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)],
                                description="Deduction, in percent of the month's invoice, when the clause fails.")
-    valid_min = DecimalField("Lowest valid cell value", validators=[Optional()],
+    valid_min = FiniteDecimalField("Lowest valid cell value", validators=[Optional()],
                              description="A sheet cell below this is an input error, not a result.")
-    valid_max = DecimalField("Highest valid cell value", validators=[Optional()],
+    valid_max = FiniteDecimalField("Highest valid cell value", validators=[Optional()],
                              description="A sheet cell above this is an input error, not a result.")
     aliases = StringField("Other header spellings", validators=[Optional(), Length(max=500)],
                           description="Comma-separated headers also accepted for this column, e.g. PCI, Pavement condition.")
-    row_standard = DecimalField("Row standard", validators=[Optional()],
+    row_standard = FiniteDecimalField("Row standard", validators=[Optional()],
                                 description="For percent meeting: the value each row must meet, e.g. 95 in/mi.")
     row_direction = SelectField("Row meets the standard when it is", choices=select_choices([
         ("", "—"), ("higher", "at or above the standard"), ("lower", "at or below the standard")]),
                                 description="For percent meeting only.")
     denominator = StringField("Divide by column", validators=[Optional(), Length(max=80), SLUG],
                               description="For ratio: the sheet column to divide by, e.g. lane_miles.")
-    scale = DecimalField("Scale", default=1, validators=[InputRequired()],
+    scale = FiniteDecimalField("Scale", default=1, validators=[InputRequired()],
                          description="The monthly value is multiplied by this, e.g. 10000 for a rate per 10,000.")
-    cap = DecimalField("Ratio cap", default=1, validators=[InputRequired(), NumberRange(min=0.0001)],
+    cap = FiniteDecimalField("Ratio cap", default=1, validators=[InputRequired(), NumberRange(min=0.0001)],
                        description="For the ratio curve: the most attainment, as a multiple of the target (1.25 = 125 %).")
     effective_from = StringField("In force from (YYYY-MM)", validators=[Optional(), PERIOD],
                                  description="The first month this version of the clause is scored under.")

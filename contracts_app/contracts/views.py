@@ -4,6 +4,7 @@ from flask_login import current_user
 from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
 from ..form_choices import select_choices
+from ..input_guards import as_id
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from . import editing
@@ -140,7 +141,10 @@ def new_clause(contract_id: int):
         abort(404)
     form = ClauseForm()
     template = None
-    template_id = request.args.get("template", type=int)
+    template_text = request.args.get("template")
+    template_id = as_id(template_text)
+    if template_text and template_id is None:
+        abort(404)
     if template_id:
         template = db.session.get(ClauseTemplate, template_id)
         if template is None or template.category_id != contract.category_id:

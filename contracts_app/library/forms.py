@@ -11,6 +11,8 @@ from wtforms.widgets import TextInput
 
 from models import ClauseTemplate, ServiceCategory
 
+from ..input_guards import as_id
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 SLUG_MESSAGE = "use lower-case letters and digits, joined by _ or - (e.g. repaired_48h)"
 MAX_ABS = Decimal(10) ** 12  # the columns hold 18 digits, 6 of them after the point
@@ -85,7 +87,9 @@ def _optional_choice(value):
 def _category_id(value):
     if value in (None, ""):
         return None
-    return int(value)
+    if isinstance(value, int):
+        return value
+    return as_id(value)  # not an id the database could hold: no category, and the form says to choose one
 
 
 class ClauseTemplateForm(FlaskForm):

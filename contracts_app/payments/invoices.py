@@ -9,6 +9,7 @@ from models import Contract, ContractPeriodScore, User, db
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
+from ..transactions import lock_contract_period
 from ..stored_scores.recompute import recompute_period
 
 MAX_INVOICE = Decimal("999999999999.99")
@@ -37,8 +38,10 @@ def set_invoice(contract: Contract, period: str, amount: Decimal, actor: User | 
         raise InvoiceRefused(f"'{period}' is not a month: write it as YYYY-MM.")
     if not contract.covers(period):
         raise InvoiceRefused(f"{period} is outside {contract.number}'s term.")
+    lock_contract_period(contract.id, period)  # a second invoice for a new month waits, then finds the first's row
     score = db.session.scalars(select(ContractPeriodScore).where(
-        ContractPeriodScore.contract_id == contract.id, ContractPeriodScore.period == period)).first()
+        ContractPeriodScore.contract_id == contract.id, ContractPeriodScore.period == period)
+        .execution_options(populate_existing=True)).first()
     before = snapshot(score) if score is not None else None
     if score is None:
         score = ContractPeriodScore(contract_id=contract.id, period=period, coverage=0.0, observations=0)

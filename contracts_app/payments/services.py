@@ -27,6 +27,7 @@ from models import (
 
 from .. import formatting
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
+from ..transactions import lock_contract_period
 
 ZERO = Decimal("0")
 
@@ -331,8 +332,10 @@ def record_invoice(contract: Contract, period: str, amount_text: str, actor: Use
     Raises InvoiceRefused with a message for the person who typed it; nothing is stored then.
     """
     amount = parse_amount(amount_text)
+    lock_contract_period(contract.id, period)  # another invoice for this month finishes first; we read its result
     score = db.session.scalars(select(ContractPeriodScore).where(
-        ContractPeriodScore.contract_id == contract.id, ContractPeriodScore.period == period)).first()
+        ContractPeriodScore.contract_id == contract.id, ContractPeriodScore.period == period)
+        .execution_options(populate_existing=True)).first()
     before = score.invoice_amount if score is not None else None
     has_sheet = _has_committed_sheet(contract, period)
     if score is not None and before is not None and before == amount:

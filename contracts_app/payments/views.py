@@ -10,6 +10,7 @@ from models import Contract, Role, ServiceCategory, db
 from scoring.periods import is_period
 
 from ..form_choices import select_choices
+from ..input_guards import as_id
 from ..security import role_required
 from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename
 from .forms import InvoiceForm, PeriodForm
@@ -89,7 +90,8 @@ def invoice():
     period = form.period.data if is_period(form.period.data) else None
     category_slug = form.category.data or None
     back = url_for("payments.index", period=period, category=category_slug)
-    contract = db.session.get(Contract, int(form.contract_id.data)) if (form.contract_id.data or "").isdigit() else None
+    contract_id = as_id(form.contract_id.data)
+    contract = db.session.get(Contract, contract_id) if contract_id is not None else None
     if contract is None or period is None:
         flash("Invoice not recorded: the form did not say which contract and month. Reload the page and try again.",
               "danger")

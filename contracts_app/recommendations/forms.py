@@ -1,8 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FloatField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import FloatField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
-PERIOD = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Write the month as YYYY-MM, e.g. 2026-11.")
+from scoring.periods import STORED_PERIOD_PATTERN
+
+from ..fields import FiniteDecimalField
+
+PERIOD = Regexp(STORED_PERIOD_PATTERN, message="Write the month as YYYY-MM (a year from 1900 to 2999), e.g. 2026-11.")
 
 
 class RecommendationForm(FlaskForm):
@@ -14,7 +18,7 @@ class RecommendationForm(FlaskForm):
     category = SelectField("Service category", validators=[DataRequired()])
     period = StringField("Target month", validators=[DataRequired(), PERIOD],
                          description="The month the work is for. Scores are taken as of the month before.")
-    volume = DecimalField("Total volume", validators=[InputRequired(), NumberRange(min=0.01)],
+    volume = FiniteDecimalField("Total volume", validators=[InputRequired(), NumberRange(min=0.01)],
                           description="How much work to hand out that month, in the category's unit.")
     window = IntegerField("Score window (months)", default=6, validators=[InputRequired(), NumberRange(1, 60)],
                           description="Months of results that make a vendor's score (default 6).")

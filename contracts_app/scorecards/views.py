@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from models import Role
 
+from ..input_guards import as_page
 from ..uploads.access import is_assigned
 from .services import (
     DEFAULT_MONTHS,
@@ -34,7 +35,7 @@ def scorecard(contract_id: int):
 @bp.get("/contracts/<int:contract_id>/scorecard/<period>/<key>")
 def drilldown(contract_id: int, period: str, key: str):
     try:
-        drill = build_drilldown(contract_id, period, key, page=request.args.get("page", 1, type=int))
+        drill = build_drilldown(contract_id, period, key, page=as_page(request.args.get("page")))
     except NotFound:
         abort(404)
     user = current_user._get_current_object()

@@ -23,7 +23,8 @@ from scoring.clause_score import score_clause
 from scoring.periods import is_period, period_bounds
 
 from ..audit import record_event, snapshot
-from .storing import CommitOutcome, commit_rows, find_committed
+from ..transactions import lock_contract_period
+from .storing import CommitOutcome, commit_rows, committed_by, find_committed
 
 KEY_CHUNK = 5000
 HISTORY_PERIODS = 12
@@ -264,8 +265,12 @@ def stage_upload(contract: Contract, period: str, filename: str, stream: BinaryI
     upload = Upload(contract_id=contract.id, period=period, filename=filename, sha256=sha256, stored_name=path.name,
                     status=UploadStatus.STAGED, row_count=len(report.rows), report=summary,
                     uploaded_by_id=actor.id if actor else None)
-    db.session.add(upload)
-    db.session.flush()
+    try:
+        db.session.add(upload)
+        db.session.flush()
+    except Exception:
+        path.unlink(missing_ok=True)  # no row points at it: don't leave it behind
+        raise
     record_event("upload_staged", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
                  summary=f"{contract.number} {period}: {filename} checked, {summary['error_count']} errors, "
                          f"{summary['warning_count']} warnings")
@@ -278,10 +283,34 @@ def staged_path(upload: Upload) -> Path:
     return upload_folder() / upload.stored_name
 
 
+class AlreadyDone(UploadRefused):
+    """Someone else committed this sheet, or another one for its month, first; nothing changed."""
+
+
+def _not_committable(upload: Upload) -> UploadRefused:
+    if upload.status == UploadStatus.COMMITTED:
+        return AlreadyDone(f"Already committed by {committed_by(upload)} at {upload.committed_at:%Y-%m-%d %H:%M} UTC; "
+                           "nothing changed.")
+    if upload.status == UploadStatus.REPLACED:
+        winner = db.session.get(Upload, upload.superseded_by_id) if upload.superseded_by_id else None
+        if winner is not None:
+            return AlreadyDone(
+                f"{upload.period} was committed by {committed_by(winner)} at {winner.committed_at:%Y-%m-%d %H:%M} UTC "
+                f"from upload #{winner.id} ({winner.filename}); this sheet was not committed and nothing changed. "
+                "To use it instead, upload it again and replace that month's data with a reason.")
+    return UploadRefused(f"This upload is {upload.status.value}; only a checked, staged sheet can be committed.")
+
+
 def commit_staged(upload: Upload, actor: User | None, reason: str | None = None) -> CommitOutcome:
-    """Checks the staged file again (from disk, so any worker can commit) and commits it all or nothing."""
+    """Checks the staged file again (from disk, so any worker can commit) and commits it all or nothing.
+
+    Takes the contract-and-month lock first and then reads the upload again: of two commits at once,
+    the second sees what the first did and changes nothing.
+    """
+    lock_contract_period(upload.contract_id, upload.period)
+    db.session.refresh(upload)
     if upload.status != UploadStatus.STAGED:
-        raise UploadRefused(f"This upload is {upload.status.value}; only a checked, staged sheet can be committed.")
+        raise _not_committable(upload)
     path = staged_path(upload)
     if not path.exists():
         raise UploadRefused("The staged file is no longer on the server; upload the sheet again.")
@@ -352,6 +381,8 @@ def import_path(contract: Contract, period: str, path: Path, actor: User | None,
     if path.stat().st_size > limits.max_bytes:
         raise UploadRefused(f"{path.name}: larger than the upload limit of {limits.max_bytes // (1024 * 1024)} MB.")
     sha256 = _file_sha256(path)
+    if commit:
+        lock_contract_period(contract.id, period)
     try:
         kind = inspect_upload(path, path.name, limits)
         existing = find_committed(contract, period)

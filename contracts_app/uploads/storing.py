@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import orjson
+from flask import current_app
 from sqlalchemy import select
 
 from imports.check import CheckedRows
-from models import Contract, Upload, UploadStatus, User, db, utcnow
+from models import AuditEvent, Contract, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
 from ..stored_scores.recompute import recompute_period
+from ..transactions import lock_contract_period, remove_after_commit
 
-__all__ = ["CommitOutcome", "CheckedRows", "commit_rows", "find_committed"]
+__all__ = ["CommitOutcome", "CheckedRows", "commit_rows", "committed_by", "find_committed"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +31,41 @@ class SupersedeNeedsReason(ValueError):
 
 
 def find_committed(contract: Contract, period: str) -> Upload | None:
+    """The month's committed upload as the database has it now (not as this session last saw it)."""
     return db.session.scalars(
         select(Upload).where(
             Upload.contract_id == contract.id, Upload.period == period, Upload.status == UploadStatus.COMMITTED
-        )
+        ).execution_options(populate_existing=True)
     ).first()
+
+
+def committed_by(upload: Upload) -> str:
+    """Who committed an upload, from the audit trail (the person who staged it may be someone else)."""
+    actor = db.session.scalars(
+        select(AuditEvent.actor).where(AuditEvent.action == "upload_committed", AuditEvent.object_type == "Upload",
+                                       AuditEvent.object_id == str(upload.id)).order_by(AuditEvent.id)
+    ).first()
+    return actor or (upload.uploaded_by.email if upload.uploaded_by else "system")
+
+
+def _replace_other_staged(upload: Upload, actor: User | None) -> None:
+    """Other sheets staged for the same month can no longer be committed: marked replaced, their files removed."""
+    others = db.session.scalars(
+        select(Upload).where(Upload.contract_id == upload.contract_id, Upload.period == upload.period,
+                             Upload.status == UploadStatus.STAGED, Upload.id != upload.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    for other in others:
+        before = snapshot(other, exclude=("report",))
+        other.status = UploadStatus.REPLACED
+        other.superseded_by_id = upload.id
+        if other.stored_name:
+            remove_after_commit(folder / other.stored_name)
+            other.stored_name = None
+        record_event("upload_replaced", other, before=before, after=snapshot(other, exclude=("report",)), actor=actor,
+                     summary=f"{upload.contract.number} {upload.period}: staged {other.filename} replaced by "
+                             f"upload #{upload.id} ({upload.filename}), committed first")
 
 
 OBSERVATION_COLUMNS = ("upload_id", "contract_id", "period", "row_number", "row_key", "work_date", "values", "context")
@@ -86,7 +119,10 @@ def commit_rows(
 
     The same file (sha256) already committed for this contract and period changes nothing. Other data
     already committed for the period is replaced only with a reason; the old upload stays readable.
+    Other sheets staged for the period become 'replaced'. Waits for any other change to the same
+    contract and month to finish first, so the loser of a race reads what the winner committed.
     """
+    lock_contract_period(contract.id, period)
     existing = find_committed(contract, period)
     if existing is not None and existing.sha256 == sha256:
         return CommitOutcome(existing, already_imported=True)
@@ -117,6 +153,7 @@ def commit_rows(
         upload.status = UploadStatus.COMMITTED
         upload.committed_at = utcnow()
         db.session.flush()
+    _replace_other_staged(upload, actor)
     _insert_observations(upload, rows)
     recompute_period(contract, period, committed=rows)
     record_event(

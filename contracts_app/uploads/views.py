@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Contract, Role, Upload, db, today
+from models import Contract, Role, Upload, UploadStatus, db, today
 from scoring.periods import is_period, period_of, period_range
 
 from ..form_choices import select_choices
@@ -15,8 +15,9 @@ from ..contracts.forms import ConfirmForm
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
-from .storing import find_committed
+from .storing import committed_by, find_committed
 from .flow import (
+    AlreadyDone,
     UploadRefused,
     commit_staged,
     discard_staged,
@@ -99,7 +100,10 @@ def show(upload_id: int):
     require_assignment(current_user._get_current_object(), upload.contract)
     committed = find_committed(upload.contract, upload.period)
     replacing = committed if committed is not None and committed.id != upload.id else None
+    replaced_by = (db.session.get(Upload, upload.superseded_by_id)
+                   if upload.status == UploadStatus.REPLACED and upload.superseded_by_id else None)
     return render_template("uploads/show.html", upload=upload, report=upload.report, replacing=replacing,
+                           replaced_by=replaced_by, replaced_by_who=committed_by(replaced_by) if replaced_by else "",
                            commit_form=CommitForm(), action_form=ConfirmForm())
 
 
@@ -113,6 +117,10 @@ def commit(upload_id: int):
         abort(400)
     try:
         outcome = commit_staged(upload, current_user._get_current_object(), form.reason.data)
+    except AlreadyDone as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("uploads.show", upload_id=upload.id))
     except UploadRefused as exc:
         db.session.commit()  # keeps the refreshed report; a refusal happens before any row is written
         flash(f"Not committed: {exc}", "danger")
