@@ -6,7 +6,7 @@ Revises: 0002
 from alembic import op
 
 revision = "c_upload_replaced"
-down_revision = "0002"
+down_revision = "d_one_approved_allocation"
 branch_labels = None
 depends_on = None
 
