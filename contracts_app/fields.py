@@ -13,8 +13,8 @@ class FiniteDecimalField(DecimalField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        if self.data is None:
-            return
+        if not valuelist or not isinstance(self.data, Decimal):
+            return  # nothing typed: the field keeps its default
         if not self.data.is_finite():
             self.data = None
             raise ValueError("Not a number: write digits, e.g. 90 or 12.5.")
