@@ -174,6 +174,7 @@ def test_an_unreachable_provider_is_a_clear_page(client, app, monkeypatch):
     response = client.get("/auth/sso/start")
     assert response.status_code == 502
     assert "cannot be reached" in response.get_data(as_text=True)
+    assert "127.0.0.1:9" in _events("sso_provider_unusable")[-1].summary
 
 
 @pytest.mark.parametrize("issuer, mapping, message", [

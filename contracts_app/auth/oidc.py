@@ -67,6 +67,15 @@ def _client():
     return client
 
 
+def _provider_unusable(exc: Exception) -> None:
+    """A security control that failed (provider down, TLS or discovery wrong): logged and audited."""
+    reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+    log.warning("OpenID provider not usable: %s", reason)
+    db.session.rollback()
+    record_event("sso_provider_unusable", summary=f"{current_app.config['OIDC_ISSUER']}: {reason}")
+    db.session.commit()
+
+
 def _refused(message: str, status: int):
     return render_template("auth/sso_refused.html", message=message), status
 
@@ -83,7 +92,7 @@ def start():
         redirect_uri = current_app.config.get("OIDC_REDIRECT_URI") or url_for(".callback", _external=True)
         return client.authorize_redirect(redirect_uri)
     except (requests.RequestException, ValueError) as exc:
-        log.warning("OpenID provider not usable: %s", exc)
+        _provider_unusable(exc)
         return _refused("The city's sign-in service cannot be reached just now. Try again in a few minutes, "
                         "or sign in with your email and password if you have one.", 502)
 
@@ -105,7 +114,7 @@ def callback():
         return _refused("The city's sign-in service did not sign you in, or the answer could not be checked "
                         f"({reason}). Start again from the sign-in page.", 400)
     except (requests.RequestException, ValueError) as exc:
-        log.warning("OpenID provider not usable: %s", exc)
+        _provider_unusable(exc)
         return _refused("The city's sign-in service cannot be reached just now. Try again in a few minutes.", 502)
     try:
         user = user_for_claims(claims, _policy())
