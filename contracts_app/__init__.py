@@ -11,7 +11,8 @@ from .config import build_config
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_ENDPOINTS = {"auth.sign_in", "health.healthz", "static", "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "auth_sso.start", "auth_sso.callback", "health.healthz", "static",
+                    "bootstrap.static"}
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -93,6 +94,10 @@ def register_blueprints(app: Flask) -> None:
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp,
     ):
         app.register_blueprint(blueprint)
+
+    from .auth.oidc import register_sso
+
+    register_sso(app)
 
 
 def register_sign_in_wall(app: Flask) -> None:

@@ -14,9 +14,10 @@ from imports.contracts_file import ContractsFileError
 from .contracts.importer import parse_contracts_file
 from sqlalchemy import select
 
-from models import Contract, Role, db
+from models import AuditEvent, Contract, Role, db
 
 from .admin.services import UserInputError, create_user
+from .audit import verify_chain
 from .contracts.importer import load_contracts
 from .demo.city import DEMO_PASSWORD, DEMO_USERS
 from .demo.seed import seed_demo
@@ -176,7 +177,21 @@ def import_sheets_command(folder: Path, commit: bool) -> None:
         sys.exit(1)
 
 
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command() -> None:
+    """Check the audit trail's hash chain; exit 1 naming the first event that does not fit."""
+    report = verify_chain()
+    if not report.intact:
+        refuse(f"Audit trail broken: event #{report.broken_event_id} does not fit: {report.problem}. "
+               f"{report.events_checked} events before it fit.")
+    click.echo(f"Audit trail intact: {report.events_checked} events")
+    head = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if head is not None:
+        click.echo(f"Last event #{head.id}, hash {head.hash} (keep it elsewhere to notice events removed from the end)")
+
+
 def register_cli(app: Flask) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command, import_contracts_command,
+    for command in (init_db_command, verify_audit_command, seed_demo_command, create_user_command, import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command):
         app.cli.add_command(command)

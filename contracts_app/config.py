@@ -65,4 +65,13 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_LIFETIME_SECONDS", 8 * 3600),
         "WTF_CSRF_TIME_LIMIT": None,
         "BOOTSTRAP_SERVE_LOCAL": True,
+        # Single sign-on (README "Single sign-on"): off unless OIDC_ISSUER is set.
+        "OIDC_ISSUER": os.environ.get("OIDC_ISSUER", ""),
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET", ""),
+        "OIDC_GROUP_ROLES": os.environ.get("OIDC_GROUP_ROLES", ""),
+        "OIDC_GROUPS_CLAIM": os.environ.get("OIDC_GROUPS_CLAIM", "groups"),
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES", "openid email profile"),
+        "OIDC_REDIRECT_URI": os.environ.get("OIDC_REDIRECT_URI", ""),
+        "OIDC_TRUSTS_IDP_MFA": _env_bool("OIDC_TRUSTS_IDP_MFA", True),
     }
