@@ -10,7 +10,7 @@ from models.audit import HASHED_FIELDS, event_hash
 from models.types import JSONType, UTCDateTime
 
 revision = "f2_audit_hash_chain"
-down_revision = "0002"
+down_revision = "c_upload_replaced"
 branch_labels = None
 depends_on = None
 
