@@ -4,6 +4,7 @@ from flask_login import current_user
 from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
 from ..choices import select_choices
+from ..jobs.services import find_by_key
 from ..security import role_required
 from . import editing
 from .forms import ClauseForm, ConfirmForm, ContractForm
@@ -129,6 +130,13 @@ def _render_clause_form(contract, form, clause=None, template=None):
     )
 
 
+def _flash_recompute_job(contract: Contract, clause) -> None:
+    job = find_by_key(f"recompute:{contract.id}:clause-{clause.id}")
+    if job is not None:
+        flash(f"Scores from {clause.effective_from} on are being recomputed in the background "
+              f"(job #{job.id}, /jobs/{job.id}).", "info")
+
+
 def _save_clause(contract: Contract, form: ClauseForm, key_before: str | None):
     actor = current_user._get_current_object()
     if contract.status == ContractStatus.ACTIVE:
@@ -161,6 +169,7 @@ def new_clause(contract_id: int):
         else:
             db.session.commit()
             flash(f"Clause {clause.key} added to {contract.number}.", "success")
+            _flash_recompute_job(contract, clause)
             return redirect(url_for("contracts.detail", contract_id=contract.id) + "#clauses")
     return _render_clause_form(contract, form, template=template)
 
@@ -187,6 +196,7 @@ def edit_clause(contract_id: int, key: str):
                 flash(f"Clause {key} amended from {saved.effective_from}; earlier months keep the old terms.", "success")
             else:
                 flash(f"Clause {key} saved.", "success")
+            _flash_recompute_job(contract, saved)
             return redirect(url_for("contracts.detail", contract_id=contract.id) + "#clauses")
     return _render_clause_form(contract, form, clause=clause)
 

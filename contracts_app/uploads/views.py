@@ -4,15 +4,16 @@ from datetime import date
 
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Contract, Role, Upload, db
+from models import Contract, Role, Upload, UploadStatus, db
 from scoring.periods import is_period, period_of, period_range
 
 from ..choices import select_choices
 from ..contracts.forms import ConfirmForm
+from ..jobs.starters import start_commit_job
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
@@ -112,6 +113,10 @@ def commit(upload_id: int):
     form = CommitForm()
     if not form.validate_on_submit():
         abort(400)
+    if upload.status == UploadStatus.STAGED and upload.row_count >= current_app.config["JOBS_COMMIT_ROWS_THRESHOLD"]:
+        job = start_commit_job(upload, current_user._get_current_object(), form.reason.data)
+        db.session.commit()  # the job goes to the queue now; this request answers at once
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
         outcome = commit_staged(upload, current_user._get_current_object(), form.reason.data)
     except UploadRefused as exc:
