@@ -25,7 +25,15 @@ def make_huey(config: dict) -> Huey:
 
 def init_jobs(app: Flask) -> None:
     """Creates the app's queue and registers its tasks; each task runs inside an app context."""
-    huey = make_huey(app.config)
+    install_queue(app, make_huey(app.config))
+    if app.config["JOBS_EMBEDDED_WORKER"]:
+        from .worker import start_embedded_worker
+
+        start_embedded_worker(app)
+
+
+def install_queue(app: Flask, huey: Huey) -> None:
+    """Makes `huey` the app's queue, with the job task and the periodic tasks registered on it."""
     app.extensions["huey"] = huey
 
     @huey.task(name="run_job", retries=max(app.config["JOBS_MAX_ATTEMPTS"] - 1, 0),
@@ -51,10 +59,6 @@ def init_jobs(app: Flask) -> None:
             clean_stale_staged_files()
 
     app.extensions["jobs_task"] = run_job_task
-    if app.config["JOBS_EMBEDDED_WORKER"]:
-        from .worker import start_embedded_worker
-
-        start_embedded_worker(app)
 
 
 def queue() -> Huey:

@@ -54,7 +54,6 @@ def run_job(job_id: int) -> None:
         _run(job, attempt, progress)
     finally:
         pulse.stop()
-        db.session.remove()
 
 
 def _run(job: Job, attempt: int, progress: Progress) -> None:
