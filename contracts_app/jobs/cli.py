@@ -11,7 +11,9 @@ from flask.cli import with_appcontext
 @click.command("jobs-worker")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker threads (default JOBS_WORKERS, 2).")
-def jobs_worker_command(workers: int | None) -> None:
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also run the scheduled jobs; run exactly one worker with it when there are several.")
+def jobs_worker_command(workers: int | None, periodic: bool) -> None:
     """Runs background jobs until stopped (SIGINT lets running jobs finish)."""
     from .worker import run_worker
 
@@ -19,7 +21,7 @@ def jobs_worker_command(workers: int | None) -> None:
     app = current_app._get_current_object()
     queue = app.config["JOBS_REDIS_URL"] or app.config["JOBS_SQLITE_PATH"]
     click.echo(f"jobs worker on {queue}", err=True)
-    run_worker(app, workers or app.config["JOBS_WORKERS"])
+    run_worker(app, workers or app.config["JOBS_WORKERS"], periodic=periodic)
 
 
 @click.command("jobs-requeue")

@@ -45,12 +45,12 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
-def run_worker(app: Flask, workers: int) -> None:
+def run_worker(app: Flask, workers: int, periodic: bool = True) -> None:
     """Blocks: a Huey consumer with `workers` threads; SIGINT finishes running jobs, SIGTERM stops."""
     watcher = LeaseWatcher(app)
     watcher.check()  # jobs a killed worker left behind go back to the queue before anything else
     watcher.start()
-    consumer = app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", periodic=True,
+    consumer = app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", periodic=periodic,
                                                       max_delay=POLL_SECONDS)
     try:
         consumer.run()
