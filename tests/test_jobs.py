@@ -210,3 +210,30 @@ def test_nightly_cleanup_discards_sheets_staged_too_long_ago(app, client, contra
     assert db.session.get(Upload, staged.id).status == UploadStatus.REJECTED and not path.exists()
     assert db.session.get(Upload, fresh.id).status == UploadStatus.STAGED and staged_path(fresh).exists()
     assert count(AuditEvent, AuditEvent.action == "upload_expired") == 1
+
+
+def test_the_upload_page_points_to_its_running_commit_job(client, contract, manager, queue, tmp_path):
+    staged = staged_big_upload(client, contract, tmp_path)
+    token = client.csrf_token(f"/uploads/{staged.id}")
+    location = client.post(f"/uploads/{staged.id}/commit", data={"csrf_token": token, "reason": ""}).location
+    page = client.get(f"/uploads/{staged.id}").get_data(as_text=True)
+    assert "being committed in the background" in page and f'href="{location}"' in page
+
+
+def test_replacing_a_month_as_a_job_needs_a_reason_first(client, contract, manager, queue, tmp_path):
+    first = staged_big_upload(client, contract, tmp_path)
+    token = client.csrf_token(f"/uploads/{first.id}")
+    client.post(f"/uploads/{first.id}/commit", data={"csrf_token": token, "reason": ""})
+    run_queued(queue)
+    response = upload(client, contract, write_xlsx(tmp_path / "again.xlsx", sheet_rows(ROWS, pci=lambda i: 90)))
+    second = db.session.get(Upload, int(response.location.rsplit("/", 1)[1]))
+    page = commit(client, second.id).get_data(as_text=True)
+    assert "already has committed data" in page and "say why it is replaced" in page
+    assert count(Job) == 1
+    token = client.csrf_token(f"/uploads/{second.id}")
+    response = client.post(f"/uploads/{second.id}/commit", data={"csrf_token": token, "reason": "corrected PCI"})
+    assert response.location.startswith("/jobs/")
+    run_queued(queue)
+    db.session.expire_all()
+    assert db.session.get(Upload, second.id).status == UploadStatus.COMMITTED
+    assert db.session.get(Upload, first.id).status == UploadStatus.SUPERSEDED

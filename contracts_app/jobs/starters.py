@@ -6,13 +6,17 @@ from flask import current_app
 from models import Contract, Job, OutcomeClause, Upload, User
 
 from .kinds import COMMIT_UPLOAD, RECOMPUTE
-from .services import start_job
+from .services import find_by_key, start_job
 
 
 def start_commit_job(upload: Upload, actor: User, reason: str | None) -> Job:
     """A big staged sheet's commit, keyed by the upload: pressing Commit twice queues it once."""
     return start_job(COMMIT_UPLOAD, f"commit-upload:{upload.id}", {"upload_id": upload.id, "reason": reason},
                      actor, total=3, message=f"Waiting for a worker to commit {upload.row_count:,} rows")
+
+
+def commit_job_of(upload: Upload) -> Job | None:
+    return find_by_key(f"commit-upload:{upload.id}")
 
 
 def recompute_after_amendment(contract: Contract, clause: OutcomeClause, since: str, actor: User) -> Job | None:

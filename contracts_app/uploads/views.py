@@ -13,7 +13,7 @@ from scoring.periods import is_period, period_of, period_range
 
 from ..choices import select_choices
 from ..contracts.forms import ConfirmForm
-from ..jobs.starters import start_commit_job
+from ..jobs.starters import commit_job_of, start_commit_job
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
@@ -102,7 +102,7 @@ def show(upload_id: int):
     committed = find_committed(upload.contract, upload.period)
     replacing = committed if committed is not None and committed.id != upload.id else None
     return render_template("uploads/show.html", upload=upload, report=upload.report, replacing=replacing,
-                           commit_form=CommitForm(), action_form=ConfirmForm())
+                           commit_form=CommitForm(), action_form=ConfirmForm(), commit_job=commit_job_of(upload))
 
 
 @bp.route("/uploads/<int:upload_id>/commit", methods=["POST"])
@@ -114,6 +114,11 @@ def commit(upload_id: int):
     if not form.validate_on_submit():
         abort(400)
     if upload.status == UploadStatus.STAGED and upload.row_count >= current_app.config["JOBS_COMMIT_ROWS_THRESHOLD"]:
+        committed = find_committed(upload.contract, upload.period)
+        if committed is not None and committed.sha256 != upload.sha256 and not (form.reason.data or "").strip():
+            flash(f"Not committed: {upload.period} already has committed data ({committed.filename}); "
+                  "say why it is replaced.", "danger")
+            return redirect(url_for("uploads.show", upload_id=upload.id))
         job = start_commit_job(upload, current_user._get_current_object(), form.reason.data)
         db.session.commit()  # the job goes to the queue now; this request answers at once
         return redirect(url_for("jobs.show", job_id=job.id))
