@@ -79,6 +79,11 @@ def wait_for(check, timeout: float, what: str, worker_log: Path):
     pytest.fail(f"timed out waiting for {what}; worker log:\n{worker_log.read_text()[-3000:]}")
 
 
+def finished_job(job_id: int) -> Job | None:
+    job = db.session.get(Job, job_id)
+    return job if job.finished else None
+
+
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
@@ -126,8 +131,7 @@ def test_a_killed_worker_leaves_nothing_and_the_retry_commits_once(worker_env, t
 
         second = start_worker(worker_env, tmp_path, "second")
         try:
-            job = wait_for(lambda: (lambda j: j if j.finished else None)(db.session.get(Job, job_id)), 120,
-                           "the retried job to finish", tmp_path / "second.log")
+            job = wait_for(lambda: finished_job(job_id), 120, "the retried job to finish", tmp_path / "second.log")
         finally:
             second.send_signal(signal.SIGINT)
             second.wait(timeout=30)

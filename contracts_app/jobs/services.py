@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy import event, select
 from flask_sqlalchemy.session import Session
 
