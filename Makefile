@@ -31,10 +31,14 @@ $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 
 install: $(STAMP)
 
+# The jobs worker runs beside the dev server (on the SQLite queue file under instance/, or on Redis
+# when JOBS_REDIS_URL is set) and stops with it.
 run: install
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo
-	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask jobs-worker & worker=$$!; \
+	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's Chromium; Playwright cannot download a browser here.
 browser-deps:

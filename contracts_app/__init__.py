@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_errors(app)
     register_template_helpers(app)
     register_commands(app)
+    register_jobs(app)
     return app
 
 
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from .contracts.views import bp as contracts_bp
     from .dashboard.views import bp as dashboard_bp
     from .health.views import bp as health_bp
+    from .jobs.views import bp as jobs_bp
     from .library.views import bp as library_bp
     from .payments.views import bp as payments_bp
     from .rankings.views import bp as rankings_bp
@@ -91,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
-        scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp,
+        scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -128,6 +130,12 @@ def register_template_helpers(app: Flask) -> None:
     from .templating import register_filters
 
     register_filters(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from .jobs.queue import init_jobs
+
+    init_jobs(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -192,6 +192,8 @@ def verify_audit_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db_command, verify_audit_command, seed_demo_command, create_user_command, import_contracts_command,
+    from .jobs.cli import commands as job_commands
+
+    for command in (*job_commands, init_db_command, verify_audit_command, seed_demo_command, create_user_command, import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command):
         app.cli.add_command(command)

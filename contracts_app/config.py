@@ -55,6 +55,21 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "UPLOAD_MAX_UNCOMPRESSED_BYTES": _env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024),
         "UPLOAD_MAX_ZIP_ENTRIES": _env_int("UPLOAD_MAX_ZIP_ENTRIES", 1000),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # Background jobs (Huey): Redis in production, a SQLite queue file under instance/ otherwise.
+        "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL") or os.environ.get("REDIS_URL", ""),
+        "JOBS_SQLITE_PATH": os.environ.get("JOBS_SQLITE_PATH", str(instance_path / "jobs.sqlite3")),
+        "JOBS_QUEUE_NAME": os.environ.get("JOBS_QUEUE_NAME", "outcomes"),
+        "JOBS_COMMIT_ROWS_THRESHOLD": _env_int("JOBS_COMMIT_ROWS_THRESHOLD", 20_000),
+        "JOBS_RECOMPUTE_PERIODS_THRESHOLD": _env_int("JOBS_RECOMPUTE_PERIODS_THRESHOLD", 6),
+        "JOBS_LEASE_SECONDS": _env_int("JOBS_LEASE_SECONDS", 30),
+        "JOBS_PULSE_SECONDS": float(os.environ.get("JOBS_PULSE_SECONDS") or 2),
+        "JOBS_MAX_ATTEMPTS": _env_int("JOBS_MAX_ATTEMPTS", 3),
+        "JOBS_RETRY_DELAY_SECONDS": _env_int("JOBS_RETRY_DELAY_SECONDS", 10),
+        "JOBS_WORKERS": _env_int("JOBS_WORKERS", 2),
+        "JOBS_EMBEDDED_WORKER": _env_bool("JOBS_EMBEDDED_WORKER", False),
+        "STAGED_UPLOAD_MAX_AGE_DAYS": _env_int("STAGED_UPLOAD_MAX_AGE_DAYS", 30),
+        # Fault injection for the kill test only: a run holds this long after storing rows, before its commit.
+        "JOBS_TEST_HOLD_AFTER_STORING_SECONDS": float(os.environ.get("JOBS_TEST_HOLD_AFTER_STORING_SECONDS") or 0),
         # Cookies: secure by default; `make run` on plain http turns SESSION_COOKIE_SECURE off.
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,

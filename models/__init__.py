@@ -3,6 +3,7 @@ from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
+from .jobs import Job
 from .recommendations import Recommendation, RecommendationLine
 from .scores import ClauseResult, ContractPeriodScore
 from .types import (
@@ -11,6 +12,7 @@ from .types import (
     ContractStatus,
     Curve,
     Direction,
+    JobStatus,
     RecommendationStatus,
     Role,
     UploadStatus,
@@ -21,7 +23,7 @@ from .users import ContractAssignment, User
 __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "Direction", "Model", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
+    "Curve", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
     "RecommendationStatus", "Role", "ServiceCategory", "Upload", "UploadStatus", "User", "Vendor",
     "db", "today", "utcnow",
 ]

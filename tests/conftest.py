@@ -108,6 +108,8 @@ def base_app(database_url, tmp_path_factory):
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            "JOBS_REDIS_URL": "",
+            "JOBS_SQLITE_PATH": str(tmp_path_factory.mktemp("jobs") / "queue.sqlite3"),
         }
     )
     app.test_client_class = FreshContextClient

@@ -21,6 +21,7 @@ from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
 from ..stored_scores.recompute import recompute_from
+from ..jobs.starters import recompute_after_amendment
 
 CONTRACT_FIELDS = ("number", "title", "vendor_id", "category_id", "start_date", "end_date", "value", "capacity",
                    "incentive_cap", "penalty_cap")
@@ -224,7 +225,7 @@ def amend_clause(contract: Contract, terms: dict, effective_from: str, reason: s
                            created_by=actor, **values)
     db.session.add(clause)
     db.session.flush()
-    recompute_from(contract, effective_from)  # earlier months keep the results they had
+    recompute_after_amendment(contract, clause, effective_from, actor)  # earlier months keep theirs
     record_event("clause_amended", clause, before=snapshot(current) if current else None, after=snapshot(clause),
                  actor=actor, summary=f"{contract.number}: clause {clause.key} amended from {effective_from}: {reason.strip()}")
     return clause

@@ -5,6 +5,7 @@ from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
 from ..form_choices import select_choices
 from ..input_guards import as_id
+from ..jobs.services import find_by_key
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from . import editing
@@ -128,6 +129,13 @@ def _render_clause_form(contract, form, clause=None, template=None):
     )
 
 
+def _flash_recompute_job(contract: Contract, clause) -> None:
+    job = find_by_key(f"recompute:{contract.id}:clause-{clause.id}")
+    if job is not None:
+        flash(f"Scores from {clause.effective_from} on are being recomputed in the background "
+              f"(job #{job.id}, /jobs/{job.id}).", "info")
+
+
 def _save_clause(contract: Contract, form: ClauseForm, key_before: str | None):
     return editing.save_clause(contract, form.terms(), current_user._get_current_object(),
                                effective_from=form.effective_from.data, reason=form.reason.data, key_before=key_before)
@@ -159,6 +167,7 @@ def new_clause(contract_id: int):
             _show_problems(form, exc.problems)
         else:
             flash(f"Clause {clause.key} added to {contract.number}.", "success")
+            _flash_recompute_job(contract, clause)
             return redirect(url_for("contracts.detail", contract_id=contract.id) + "#clauses")
     return _render_clause_form(contract, form, template=template)
 
@@ -184,6 +193,7 @@ def edit_clause(contract_id: int, key: str):
                 flash(f"Clause {key} amended from {saved.effective_from}; earlier months keep the old terms.", "success")
             else:
                 flash(f"Clause {key} saved.", "success")
+            _flash_recompute_job(contract, saved)
             return redirect(url_for("contracts.detail", contract_id=contract.id) + "#clauses")
     return _render_clause_form(contract, form, clause=clause)
 

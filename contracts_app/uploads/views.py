@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from scoring.periods import is_period, period_of, period_range
 
 from ..form_choices import select_choices
 from ..contracts.forms import ConfirmForm
+from ..jobs.starters import commit_job_of, start_commit_job
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
@@ -104,7 +105,8 @@ def show(upload_id: int):
                    if upload.status == UploadStatus.REPLACED and upload.superseded_by_id else None)
     return render_template("uploads/show.html", upload=upload, report=upload.report, replacing=replacing,
                            replaced_by=replaced_by, replaced_by_who=committed_by(replaced_by) if replaced_by else "",
-                           commit_form=CommitForm(), action_form=ConfirmForm())
+                           commit_form=CommitForm(), action_form=ConfirmForm(),
+                           commit_job=commit_job_of(upload))
 
 
 @bp.route("/uploads/<int:upload_id>/commit", methods=["POST"])
@@ -115,6 +117,15 @@ def commit(upload_id: int):
     form = CommitForm()
     if not form.validate_on_submit():
         abort(400)
+    if upload.status == UploadStatus.STAGED and upload.row_count >= current_app.config["JOBS_COMMIT_ROWS_THRESHOLD"]:
+        committed = find_committed(upload.contract, upload.period)
+        if committed is not None and committed.sha256 != upload.sha256 and not (form.reason.data or "").strip():
+            flash(f"Not committed: {upload.period} already has committed data ({committed.filename}); "
+                  "say why it is replaced.", "danger")
+            return redirect(url_for("uploads.show", upload_id=upload.id))
+        job = start_commit_job(upload, current_user._get_current_object(), form.reason.data)
+        db.session.commit()  # the job goes to the queue now; this request answers at once
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
         outcome = commit_staged(upload, current_user._get_current_object(), form.reason.data)
     except AlreadyDone as exc:

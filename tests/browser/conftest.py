@@ -67,8 +67,11 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def demo_city_server(tmp_path_factory, name: str) -> Iterator[str]:
-    """The app with the demo city on a fresh SQLite file, served on a free local port."""
+def demo_city_server(tmp_path_factory, name: str, **overrides) -> Iterator[str]:
+    """The app with the demo city on a fresh SQLite file, served on a free local port.
+
+    `overrides` are more config, e.g. JOBS_EMBEDDED_WORKER=True for a server that runs its own jobs.
+    """
     data_dir = tmp_path_factory.mktemp(name)
     app = create_app(
         {
@@ -78,6 +81,9 @@ def demo_city_server(tmp_path_factory, name: str) -> Iterator[str]:
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
             "UPLOAD_FOLDER": str(data_dir / "uploads"),
+            "JOBS_REDIS_URL": "",
+            "JOBS_SQLITE_PATH": str(data_dir / "queue.sqlite3"),
+            **overrides,
         }
     )
     with app.app_context():
@@ -97,6 +103,10 @@ def demo_city_server(tmp_path_factory, name: str) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        if "jobs_consumer" in app.extensions:
+            consumer, watcher = app.extensions["jobs_consumer"]
+            watcher.stopped.set()
+            consumer.stop(graceful=True)
         with app.app_context():
             db.engine.dispose()
 

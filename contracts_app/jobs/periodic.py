@@ -1,0 +1,36 @@
+"""Jobs on a schedule (queue.py registers them with Huey's crontab); the coming reminders plug in here."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from models import Upload, UploadStatus, db, utcnow
+
+from ..audit import record_event, snapshot
+
+log = logging.getLogger(__name__)
+
+
+def clean_stale_staged_files() -> int:
+    """Staged sheets nobody committed within STAGED_UPLOAD_MAX_AGE_DAYS: file deleted, upload discarded."""
+    from ..uploads.flow import staged_path
+
+    cutoff = utcnow() - timedelta(days=current_app.config["STAGED_UPLOAD_MAX_AGE_DAYS"])
+    stale = db.session.scalars(select(Upload).where(Upload.status == UploadStatus.STAGED,
+                                                    Upload.uploaded_at < cutoff)).all()
+    for upload in stale:
+        before = snapshot(upload, exclude=("report",))
+        upload.status = UploadStatus.REJECTED
+        if upload.stored_name:
+            staged_path(upload).unlink(missing_ok=True)
+        db.session.flush()
+        record_event("upload_expired", upload, before=before, after=snapshot(upload, exclude=("report",)),
+                     summary=f"{upload.contract.number} {upload.period}: {upload.filename} staged more than "
+                             f"{current_app.config['STAGED_UPLOAD_MAX_AGE_DAYS']} days, discarded")
+    db.session.commit()
+    if stale:
+        log.info("discarded %s stale staged uploads", len(stale))
+    return len(stale)

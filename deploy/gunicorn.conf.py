@@ -1,0 +1,33 @@
+"""Gunicorn settings for the web service: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Long work (a big sheet's commit, a recompute over many months) runs on the jobs worker, so a request
+only checks a sheet (about 16 s for 200,000 rows) or answers at once; the timeout leaves room for that.
+"""
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+threads = int(os.environ.get("WEB_THREADS", "2"))
+worker_class = "gthread"
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))  # staging a 200,000-row sheet takes ~16 s
+graceful_timeout = 30
+keepalive = 5
+# Workers are recycled now and then, so a slow leak never grows without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Load the app once in the master: wsgi.py settles the heap (gc.freeze) before the fork, so the
+# workers share the loaded app's pages and full collections skip it.
+preload_app = True
+accesslog = "-"
+errorlog = "-"
+# Behind the reverse proxy on the same host: trust its X-Forwarded-* headers only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections; none is shared across the fork."""
+    from models import db
+    from wsgi import app
+
+    with app.app_context():
+        db.engine.dispose(close=False)
