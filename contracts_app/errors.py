@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from models import Role, db
@@ -10,7 +11,10 @@ from .audit import record_event
 
 
 def _record_denial(reason: str) -> None:
+    """Signed-in users' denials only: an anonymous caller must not be able to write audit rows at will."""
     db.session.rollback()
+    if not current_user.is_authenticated:
+        return
     record_event("request_denied", summary=f"{request.method} {request.path}: {reason}")
     db.session.commit()
 

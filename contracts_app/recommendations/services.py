@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from models import (
@@ -155,6 +156,9 @@ def save_draft(result: RecommendationResult, actor: User) -> Recommendation:
 
 def approve(recommendation: Recommendation, actor: User) -> None:
     """Finance approves a draft once; an approved recommendation never changes again."""
+    if recommendation.created_by_id == actor.id and not current_app.config["ALLOW_SELF_APPROVAL"]:
+        raise RecommendationRefused("Two people (SPEC §8): you drafted this recommendation, so another finance "
+                                    "user must approve it.")
     if recommendation.status == RecommendationStatus.APPROVED:
         raise RecommendationRefused(
             f"Already approved on {recommendation.approved_at:%Y-%m-%d %H:%M} UTC by "
