@@ -43,7 +43,8 @@ def _safe_next(target: str | None) -> str:
 
 def _wait_message(result: SignInResult) -> str:
     seconds = max(1, int((result.retry_at - utcnow()).total_seconds() + 0.999))
-    when = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    when = (f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 120
+            else f"{(seconds + 59) // 60} minutes")
     return f"Too many failed attempts: try again in {when} (after {result.retry_at:%H:%M:%S} UTC)."
 
 
