@@ -70,6 +70,8 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "SIGN_IN_ADDRESS_LOCK_AFTER": _env_int("SIGN_IN_ADDRESS_LOCK_AFTER", 50),
         "SIGN_IN_LOCK_SECONDS": _env_int("SIGN_IN_LOCK_SECONDS", 15 * 60),
         "SIGN_IN_FAILURE_WINDOW_SECONDS": _env_int("SIGN_IN_FAILURE_WINDOW_SECONDS", 3600),
+        # An admin's temporary password (reset) stops working after this long unless changed.
+        "TEMPORARY_PASSWORD_SECONDS": _env_int("TEMPORARY_PASSWORD_SECONDS", 3 * 24 * 3600),
         # Two-step sign-in (TOTP): required for these roles, optional for the others.
         "MFA_REQUIRED_ROLES": os.environ.get("MFA_REQUIRED_ROLES", "admin,finance,vendor"),
         "MFA_ISSUER": os.environ.get("MFA_ISSUER", "City outcome tracker"),

@@ -449,3 +449,36 @@ def test_a_one_person_office_may_allow_self_approval(app, session, finance, monk
     client.post_form(f"/recommendations/{draft.id}/approve", {}, token_from="/")
     session.expire_all()
     assert session.get(Recommendation, draft.id).status == RecommendationStatus.APPROVED
+
+
+def test_an_admin_signs_a_user_out_everywhere(app, admin_client, session, finance):
+    employee = app.test_client()
+    employee.sign_in(finance.email, TEST_PASSWORD)
+
+    page = _manage(admin_client, finance, action="end_sessions")
+
+    assert "Every session of" in _text(page)
+    assert _goes_to(employee.get("/"), SIGN_IN)
+    assert [e.action for e in _events(session, "sessions_ended")] == ["sessions_ended"]
+
+
+def test_a_temporary_password_stops_working_after_three_days(app, admin_client, session, finance):
+    page = _manage(admin_client, finance, action="reset_password")
+    temporary = re.search(r"<code>([^<]+)</code>", page.get_data(as_text=True)).group(1)
+    finance.password_changed_at = utcnow() - timedelta(days=3, minutes=1)
+    session.flush()
+    assert app.test_client().sign_in(finance.email, temporary).status_code == 401
+
+
+def test_new_recovery_codes_need_the_password_and_replace_the_old_ones(app, session, finance):
+    client = app.test_client()
+    client.sign_in(finance.email, TEST_PASSWORD)
+    refused = client.post_form("/auth/account/recovery-codes", {"password": "wrong"}, token_from="/auth/account",
+                               follow_redirects=True)
+    assert "need your password" in _text(refused)
+    page = client.post_form("/auth/account/recovery-codes", {"password": TEST_PASSWORD}, token_from="/auth/account")
+    codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", page.get_data(as_text=True))
+    assert len(codes) == 10
+    other = app.test_client()
+    other.sign_in(finance.email, TEST_PASSWORD, complete_mfa=False)
+    assert _goes_to(other.enter_code(codes[3].upper()), "/")

@@ -137,6 +137,13 @@ def reset_password(user: User, actor: User) -> str:
     return password
 
 
+def end_sessions(user: User, actor: User) -> None:
+    """Signs the user out everywhere (a stolen laptop, a shared computer)."""
+    end_all_sessions(user)
+    db.session.flush()
+    record_event("sessions_ended", user, actor=actor, summary=f"{user.email}: every session ended by {actor.email}")
+
+
 def reset_mfa(user: User, actor: User) -> bool:
     """Clears a lost authenticator; a user whose role needs MFA enrols again at next sign-in."""
     if not user.totp_secret:

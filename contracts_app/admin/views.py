@@ -14,6 +14,7 @@ from .services import (
     audit_page,
     change_role,
     create_user,
+    end_sessions,
     list_users,
     reset_mfa,
     reset_password,
@@ -68,6 +69,9 @@ def _apply(action: str, user: User, form: ManageUserForm, actor: User) -> tuple[
     if action == "reset_password":
         return (f"Password of {user.email} reset; they must choose a new one at next sign-in.",
                 reset_password(user, actor))
+    if action == "end_sessions":
+        end_sessions(user, actor)
+        return f"Every session of {user.email} has ended; they sign in again to go on.", None
     if action == "reset_mfa":
         changed = reset_mfa(user, actor)
         return (f"Two-step sign-in of {user.email} reset." if changed else "Two-step sign-in was not on."), None

@@ -41,6 +41,8 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class PlainForm(FlaskForm):
-    """A button with a CSRF token (new recovery codes)."""
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes: the password again, as for any change to how the user signs in."""
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
     submit = SubmitField("Make new recovery codes")

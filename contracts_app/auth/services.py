@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import User, db
+from models import User, db, utcnow
 
 from ..audit import record_event
 from . import throttle
@@ -49,6 +50,14 @@ def _failed(email: str, address: str | None, user: User | None) -> SignInResult:
     return SignInResult(retry_at=outcome.retry_at)
 
 
+def _temporary_password_expired(user: User) -> bool:
+    """An admin's temporary password works for TEMPORARY_PASSWORD_SECONDS, then only a new reset helps."""
+    if not user.must_change_password or user.password_changed_at is None:
+        return False
+    age = (utcnow() - user.password_changed_at).total_seconds()
+    return age > current_app.config["TEMPORARY_PASSWORD_SECONDS"]
+
+
 def authenticate(email: str, password: str, address: str | None) -> SignInResult:
     """The enabled user with these credentials (`user` set), or why not; failures are counted, not logged."""
     wait = throttle.blocked_until(email, address)
@@ -58,7 +67,7 @@ def authenticate(email: str, password: str, address: str | None) -> SignInResult
     if user is None:
         check_password_hash(_dummy_hash(), password)
         return _failed(email, address, None)
-    if not user.check_password(password) or not user.is_enabled:
+    if not user.check_password(password) or not user.is_enabled or _temporary_password_expired(user):
         return _failed(email, address, user)
     throttle.clear_account(email)
     return SignInResult(user=user)

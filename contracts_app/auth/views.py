@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 from models import User, db, utcnow
 
 from ..audit import record_event
-from .forms import ChangePasswordForm, CodeForm, EnrolForm, PlainForm, SignInForm
+from .forms import ChangePasswordForm, CodeForm, EnrolForm, RecoveryCodesForm, SignInForm
 from .mfa import new_secret, provisioning_uri, qr_data_uri, required_for
 from .services import (
     PasswordRefused,
@@ -128,7 +128,7 @@ def sign_out():
 
 @bp.route("/account")
 def account():
-    return render_template("auth/account.html", user=current_user, codes_form=PlainForm(),
+    return render_template("auth/account.html", user=current_user, codes_form=RecoveryCodesForm(),
                            mfa_required=required_for(current_user.role))
 
 
@@ -176,9 +176,12 @@ def mfa_setup():
 @bp.route("/account/recovery-codes", methods=["POST"])
 def recovery_codes():
     user = current_user._get_current_object()
-    form = PlainForm()
-    if not user.mfa_enabled or not form.validate_on_submit():
+    form = RecoveryCodesForm()
+    if not user.mfa_enabled:
         flash("Set up two-step sign-in first.", "warning")
+        return redirect(url_for("auth.account"))
+    if not form.validate_on_submit() or not user.check_password(form.password.data or ""):
+        flash("New recovery codes need your password; nothing changed.", "danger")
         return redirect(url_for("auth.account"))
     codes = regenerate_recovery_codes(user)
     db.session.commit()
