@@ -123,7 +123,9 @@ def test_an_unknown_email_locks_exactly_like_a_known_one(client, session, financ
     answers = {}
     for email in (finance.email, "nobody@springfield.gov"):
         for _ in range(10):
+            _unlock_everything(session)  # every attempt counts: the lock starts at the tenth
             client.sign_in(email, "not-the-password")
+        session.query(SignInThrottle).filter_by(kind="address").delete()  # the address lock is another test
         response = client.sign_in(email, "not-the-password")
         answers[email] = (response.status_code, re.sub(r"\d+ (seconds?|minutes)|\d", "#", _text(response)))
     assert answers[finance.email] == answers["nobody@springfield.gov"]
