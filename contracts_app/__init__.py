@@ -63,9 +63,17 @@ def register_extensions(app: Flask) -> None:
 
     from models import User
 
+    from .auth.sessions import register_first_steps, session_is_current
+
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The signed-in user, only while their session is current (version, idle and absolute timeouts)."""
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not user.is_enabled or not session_is_current(user):
+            return None
+        return user
+
+    register_first_steps(app)
 
 
 def register_unit_of_work(app: Flask) -> None:

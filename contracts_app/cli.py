@@ -19,7 +19,7 @@ from models import AuditEvent, Contract, Role, db
 from .admin.services import UserInputError, create_user
 from .audit import verify_chain
 from .contracts.importer import load_contracts
-from .demo.city import DEMO_PASSWORD, DEMO_USERS
+from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
 from .demo.seed import seed_demo
 from .recommendations.cli import recommend_command
 from .stored_scores.cli import COMMANDS as score_commands
@@ -57,23 +57,28 @@ def seed_demo_command() -> None:
         click.echo("Demo city already loaded; nothing changed.")
     click.echo("Demo sign-ins (password for all: " + DEMO_PASSWORD + "):")
     for email, role, _name in DEMO_USERS:
-        click.echo(f"  {Role(role).label:<22} {email}")
+        two_step = "  (two-step: TOTP key below)" if role in DEMO_MFA_ROLES else ""
+        click.echo(f"  {Role(role).label:<22} {email}{two_step}")
+    click.echo(f"Demo TOTP key (published, demo only) for admin and finance: {DEMO_TOTP_SECRET}")
+    click.echo("  add it to any authenticator app, or: python -c \"import pyotp; "
+               f"print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
 
 
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
 @click.option("--name", default="", help="Display name.")
+@click.option("--vendor", "vendor_name", default=None, help="For --role vendor: the vendor the user works for.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
-    """Add a user."""
+def create_user_command(email: str, role: str, name: str, vendor_name: str | None, password_stdin: bool) -> None:
+    """Add a user; a vendor user (--role vendor) needs --vendor NAME."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email, role, password, name)
+        user = create_user(email, role, password, name, vendor_name=vendor_name)
     except UserInputError as exc:
         refuse(f"User not created: {exc}")
     db.session.commit()

@@ -78,6 +78,21 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_LIFETIME_SECONDS", 8 * 3600),
+        # Sessions end server-side after this long without a request, and PERMANENT_SESSION_LIFETIME after sign-in.
+        "SESSION_IDLE_SECONDS": _env_int("SESSION_IDLE_SECONDS", 30 * 60),
+        # Sign-in throttling (per account and per client address, shared by every worker through the database).
+        "SIGN_IN_ACCOUNT_LOCK_AFTER": _env_int("SIGN_IN_ACCOUNT_LOCK_AFTER", 10),
+        "SIGN_IN_ADDRESS_LOCK_AFTER": _env_int("SIGN_IN_ADDRESS_LOCK_AFTER", 50),
+        "SIGN_IN_LOCK_SECONDS": _env_int("SIGN_IN_LOCK_SECONDS", 15 * 60),
+        "SIGN_IN_FAILURE_WINDOW_SECONDS": _env_int("SIGN_IN_FAILURE_WINDOW_SECONDS", 3600),
+        # An admin's temporary password (reset) stops working after this long unless changed.
+        "TEMPORARY_PASSWORD_SECONDS": _env_int("TEMPORARY_PASSWORD_SECONDS", 3 * 24 * 3600),
+        # Two-step sign-in (TOTP): required for these roles, optional for the others.
+        "MFA_REQUIRED_ROLES": os.environ.get("MFA_REQUIRED_ROLES", "admin,finance,vendor"),
+        "MFA_ISSUER": os.environ.get("MFA_ISSUER", "City outcome tracker"),
+        "MFA_REPLAY_PROTECTION": _env_bool("MFA_REPLAY_PROTECTION", True),
+        # SPEC §8 two people: the drafter of a recommendation may approve it only when this is on.
+        "ALLOW_SELF_APPROVAL": _env_bool("ALLOW_SELF_APPROVAL", False),
         "WTF_CSRF_TIME_LIMIT": None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         # Single sign-on (README "Single sign-on"): off unless OIDC_ISSUER is set.

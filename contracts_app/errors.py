@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from models import Role, db
@@ -12,7 +13,10 @@ from .transactions import write_separately
 
 
 def _record_denial(reason: str) -> None:
-    """In a short write transaction of its own: a GET's read transaction could not wait for SQLite's lock."""
+    """Signed-in users' denials only (an anonymous caller must not write audit rows at will), each in a short
+    write transaction of its own: a GET's read transaction could not wait for SQLite's lock."""
+    if not current_user.is_authenticated:
+        return
     path = without_control_characters(request.path)[:300]
     write_separately(record_event, "request_denied", summary=f"{request.method} {path}: {reason}")
 

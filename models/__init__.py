@@ -18,12 +18,12 @@ from .types import (
     UploadStatus,
 )
 from .uploads import Observation, Upload
-from .users import ContractAssignment, User
+from .users import ContractAssignment, SignInThrottle, User
 
 __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
-    "RecommendationStatus", "Role", "ServiceCategory", "Upload", "UploadStatus", "User", "Vendor",
-    "db", "today", "utcnow",
+    "Curve", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation",
+    "RecommendationLine", "RecommendationStatus", "Role", "ServiceCategory", "SignInThrottle", "Upload", "UploadStatus",
+    "User", "Vendor", "db", "today", "utcnow",
 ]

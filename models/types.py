@@ -80,6 +80,7 @@ class Role(str, enum.Enum):
     CONTRACT_MANAGER = "contract_manager"
     FINANCE = "finance"
     ADMIN = "admin"
+    VENDOR = "vendor"
 
     @property
     def label(self) -> str:

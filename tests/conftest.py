@@ -13,15 +13,17 @@ import os
 import re
 from datetime import date, datetime, time, timezone
 
+import pyotp
 import pytest
 import time_machine
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from contracts_app import create_app
 from contracts_app.config import normalise_database_url
 from models import db
+from tests.factories import TEST_TOTP_SECRET
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -39,9 +41,30 @@ class FreshContextClient(FlaskClient):
         assert match, f"no CSRF token on {path}"
         return match.group(1) or match.group(2)
 
-    def sign_in(self, email: str, password: str):
+    def sign_in(self, email: str, password: str, totp_secret: str | None = None, complete_mfa: bool = True):
+        """Signs in through the form; when the app asks for the second step, types the current TOTP code
+        (of `totp_secret`, by default the key the user is enrolled with), unless complete_mfa=False."""
         token = self.csrf_token()
-        return self.post("/auth/sign-in", data={"email": email, "password": password, "csrf_token": token})
+        response = self.post("/auth/sign-in", data={"email": email, "password": password, "csrf_token": token})
+        if complete_mfa and self.asks_for_code(response):
+            response = self.enter_code(pyotp.TOTP(totp_secret or self._enrolled_secret(email)).now())
+        return response
+
+    @staticmethod
+    def _enrolled_secret(email: str) -> str:
+        """The TOTP key the user is enrolled with (factory users: TEST_TOTP_SECRET; demo users: the demo key)."""
+        from models import User
+
+        secret = db.session.scalar(select(User.totp_secret).where(func.lower(User.email) == email.strip().lower()))
+        return secret or TEST_TOTP_SECRET
+
+    @staticmethod
+    def asks_for_code(response) -> bool:
+        """The password was right and the app now wants the code (a redirect back to the sign-in page)."""
+        return response.status_code == 302 and response.headers["Location"] == "/auth/sign-in"
+
+    def enter_code(self, code: str):
+        return self.post("/auth/sign-in", data={"code": code, "csrf_token": self.csrf_token()})
 
     def post_form(self, path: str, data: dict, token_from: str | None = None, **kwargs):
         """POST a form with the CSRF token a browser would have got from the page."""
@@ -110,6 +133,9 @@ def base_app(database_url, tmp_path_factory):
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
             "JOBS_REDIS_URL": "",
             "JOBS_SQLITE_PATH": str(tmp_path_factory.mktemp("jobs") / "queue.sqlite3"),
+            # Tests sign the same user in several times within one 30-second TOTP step; the replay
+            # guard has its own test (tests/test_accounts.py), with it switched back on.
+            "MFA_REPLAY_PROTECTION": False,
         }
     )
     app.test_client_class = FreshContextClient

@@ -36,6 +36,10 @@ from models import (
 
 TEST_PASSWORD = "correct-horse-battery"
 TEST_PASSWORD_HASH = generate_password_hash(TEST_PASSWORD)  # hashed once: hashing is slow by design
+# Users of the roles that need two-step sign-in are enrolled with this TOTP key; the client's
+# sign_in helper types its current code.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+MFA_ROLES = (Role.ADMIN, Role.FINANCE, Role.VENDOR)
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -54,6 +58,7 @@ class UserFactory(BaseFactory):
     role = Role.FINANCE
     password_hash = TEST_PASSWORD_HASH
     is_enabled = True
+    totp_secret = factory.LazyAttribute(lambda o: TEST_TOTP_SECRET if o.role in MFA_ROLES else None)
 
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):

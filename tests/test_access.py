@@ -245,10 +245,11 @@ def test_post_routes_need_sign_in_a_csrf_token_and_the_right_role(app, client, w
         if "GET" not in rule.methods:
             # POST-only (e.g. sign-out): the right role gets a real answer, not an error, and a
             # GET does not perform the action.
-            # A client of its own, as the action (sign-out) may end the session the others share.
+            # A client and a user of its own, as the action (sign-out) ends every session of that user.
             role = allowed[0]
             own = app.test_client()
-            own.sign_in(world.users[role].email, TEST_PASSWORD)
+            own_user = UserFactory(role=role) if rule.endpoint == "auth.sign_out" else world.users[role]
+            own.sign_in(own_user.email, TEST_PASSWORD)
             if own.get(path).status_code != 405:
                 problems.append(f"GET {path} on a POST-only route did not answer 405")
             response = own.post(path, data={"csrf_token": own.csrf_token("/")})

@@ -5,11 +5,12 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Role, User
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET, UserFactory
 
 SIGN_IN = "/auth/sign-in"
 WRONG_CREDENTIALS = "That email and password do not match an active account."
@@ -88,7 +89,7 @@ def test_email_is_matched_without_regard_to_case(client, finance):
     assert _signed_in(client)
 
 
-def test_wrong_password_is_refused_with_a_clear_message_and_audited(client, session, finance):
+def test_wrong_password_is_refused_with_a_clear_message_and_counted_not_audited(client, session, finance):
     response = client.sign_in(finance.email, "not-the-password")
 
     assert response.status_code == 401
@@ -97,18 +98,17 @@ def test_wrong_password_is_refused_with_a_clear_message_and_audited(client, sess
     assert _input_value(response, "password") == "", "the password typed is not sent back"
     assert "not-the-password" not in response.get_data(as_text=True)
     assert not _signed_in(client)
-    [event] = _events(session, "sign_in_failed")
-    assert event.actor == finance.email
-    assert event.user_id is None
+    # Failures are counted in aggregate (sign-in throttling), not written one audit row each.
+    assert _events(session, "sign_in_failed") == []
     assert _events(session, "sign_in") == []
 
 
-def test_unknown_email_is_refused_the_same_way_and_the_audit_names_what_was_typed(client, session):
+def test_unknown_email_is_refused_the_same_way_and_writes_nothing_to_the_audit_trail(client, session):
     response = client.sign_in("nobody@city.test", TEST_PASSWORD)
 
     assert response.status_code == 401
     assert WRONG_CREDENTIALS in _text(response)
-    assert [e.actor for e in _events(session, "sign_in_failed")] == ["nobody@city.test"]
+    assert _events(session, "sign_in_failed") == []
 
 
 def test_disabled_user_cannot_sign_in(client, session, finance):
@@ -120,7 +120,7 @@ def test_disabled_user_cannot_sign_in(client, session, finance):
     assert response.status_code == 401
     assert WRONG_CREDENTIALS in _text(response)
     assert not _signed_in(client)
-    assert [e.actor for e in _events(session, "sign_in_failed")] == [finance.email]
+    assert _events(session, "sign_in_failed") == []
 
 
 def test_disabling_a_user_ends_the_session_they_already_have(client, session, finance):
@@ -162,6 +162,8 @@ def test_next_takes_the_user_back_to_the_page_they_asked_for(client, finance):
             "csrf_token": _input_value(page, "csrf_token"),
         },
     )
+    if client.asks_for_code(response):  # finance signs in with a second step
+        response = client.enter_code(pyotp.TOTP(TEST_TOTP_SECRET).now())
     assert response.status_code == 302
     assert response.headers["Location"] == "/contracts/?status=active"
 
@@ -172,6 +174,8 @@ def test_next_pointing_off_site_is_ignored(client, finance, target):
     response = client.post(
         SIGN_IN, data={"email": finance.email, "password": TEST_PASSWORD, "next": target, "csrf_token": token}
     )
+    if client.asks_for_code(response):
+        response = client.enter_code(pyotp.TOTP(TEST_TOTP_SECRET).now())
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
@@ -182,6 +186,8 @@ def test_backslash_in_next_cannot_become_a_protocol_relative_redirect(client, fi
     response = client.post(
         SIGN_IN, data={"email": finance.email, "password": TEST_PASSWORD, "next": "/\\evil.example", "csrf_token": token}
     )
+    if client.asks_for_code(response):
+        response = client.enter_code(pyotp.TOTP(TEST_TOTP_SECRET).now())
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith(("//", "/\\"))
 
@@ -375,8 +381,8 @@ def test_too_short_password_reshows_the_form_with_a_message(admin_client, sessio
 
     assert response.status_code == 200
     text = _text(response)
-    assert "10" in text and "characters" in text
-    assert re.search(r'class="invalid-feedback">[^<]*10[^<]*characters', response.get_data(as_text=True))
+    assert "12" in text and "characters" in text
+    assert re.search(r'class="invalid-feedback">[^<]*12[^<]*characters', response.get_data(as_text=True))
     assert _input_value(response, "email") == "shorty@springfield.gov"
     assert _input_value(response, "password") == "", "the password typed is not sent back"
     assert _user_count(session, "shorty@springfield.gov") == 0

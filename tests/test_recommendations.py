@@ -69,7 +69,8 @@ def test_bad_inputs_are_named_and_kept(client, demo):
     assert 'data-testid="recommendation"' not in page
 
 
-def test_save_approve_once_and_history(client, demo):
+def test_save_approve_once_and_history(client, demo, monkeypatch):
+    monkeypatch.setitem(client.application.config, "ALLOW_SELF_APPROVAL", True)  # a one-person office (SPEC §8)
     sign_in(client, Role.FINANCE)
     draft = save_draft(client)
     assert draft.status == RecommendationStatus.DRAFT and len(draft.lines) == 4

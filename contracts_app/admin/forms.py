@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length
 
@@ -16,9 +16,19 @@ class NewUserForm(FlaskForm):
     password = PasswordField(
         "Initial password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person directly.",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password. Give it to the person directly.",
     )
+    vendor = SelectField("Vendor", choices=[], validate_choice=False,
+                         description="Only for vendor users: the company they work for.")
     submit = SubmitField("Create user")
+
+
+class ManageUserForm(FlaskForm):
+    """One form for the Manage user page; `action` says which button was pressed."""
+    action = HiddenField()
+    role = SelectField("Role", choices=select_choices((r.value, r.label) for r in Role), validate_choice=False)
+    vendor = SelectField("Vendor", choices=[], validate_choice=False,
+                         description="Only for vendor users: the company they work for.")
 
 
 class AssignmentsForm(FlaskForm):

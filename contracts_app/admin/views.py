@@ -6,18 +6,28 @@ from models import Role, User, db
 from ..form_choices import select_choices
 from ..input_guards import as_page
 from ..security import role_required
-from .forms import AssignmentsForm, NewUserForm
+from .forms import AssignmentsForm, ManageUserForm, NewUserForm
 from .services import (
     UserInputError,
     all_contracts,
+    all_vendors,
     audit_actions,
     audit_page,
+    change_role,
     create_user,
+    end_sessions,
     list_users,
+    reset_mfa,
+    reset_password,
     set_assignments,
+    set_enabled,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _vendor_choices():
+    return select_choices([("", "(not a vendor user)")] + [(v.name, v.name) for v in all_vendors()])
 
 
 @bp.route("/users")
@@ -30,10 +40,11 @@ def users():
 @role_required(Role.ADMIN)
 def new_user():
     form = NewUserForm()
+    form.vendor.choices = _vendor_choices()
     if form.validate_on_submit():
         try:
             user = create_user(form.email.data, form.role.data, form.password.data, form.name.data or "",
-                               actor=current_user._get_current_object())
+                               actor=current_user._get_current_object(), vendor_name=form.vendor.data)
         except UserInputError as exc:
             field, _, message = str(exc).partition(": ")
             getattr(form, field, form.email).errors.append(message)
@@ -42,6 +53,56 @@ def new_user():
             flash(f"User {user.email} created as {user.role.label}.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/new_user.html", form=form)
+
+
+def _apply(action: str, user: User, form: ManageUserForm, actor: User) -> tuple[str, str | None]:
+    """Runs one admin action; (message, temporary password if one was made)."""
+    if action == "role":
+        changed = change_role(user, form.role.data or "", actor, vendor_name=form.vendor.data)
+        return (f"{user.email} is now {user.role.label}; their open sessions have ended." if changed
+                else "Nothing changed."), None
+    if action in ("deactivate", "reactivate"):
+        changed = set_enabled(user, action == "reactivate", actor)
+        if not changed:
+            return "Nothing changed.", None
+        return (f"{user.email} deactivated: their open sessions have ended and they cannot sign in."
+                if action == "deactivate" else f"{user.email} reactivated: they can sign in again."), None
+    if action == "reset_password":
+        return (f"Password of {user.email} reset; they must choose a new one at next sign-in.",
+                reset_password(user, actor))
+    if action == "end_sessions":
+        end_sessions(user, actor)
+        return f"Every session of {user.email} has ended; they sign in again to go on.", None
+    if action == "reset_mfa":
+        changed = reset_mfa(user, actor)
+        return (f"Two-step sign-in of {user.email} reset." if changed else "Two-step sign-in was not on."), None
+    raise UserInputError("action: choose what to change")
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def manage_user(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = ManageUserForm()
+    form.vendor.choices = _vendor_choices()
+    temporary = None
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.vendor.data = user.vendor.name if user.vendor else ""
+    if form.validate_on_submit():
+        try:
+            message, temporary = _apply(form.action.data or "", user, form, current_user._get_current_object())
+        except UserInputError as exc:
+            db.session.rollback()
+            flash(f"Not changed: {str(exc).partition(': ')[2]}.", "danger")
+            return redirect(url_for("admin.manage_user", user_id=user_id))
+        db.session.commit()
+        flash(message, "success" if message != "Nothing changed." else "info")
+        if temporary is None:
+            return redirect(url_for("admin.manage_user", user_id=user_id))
+    return render_template("admin/manage_user.html", user=user, form=form, temporary=temporary)
 
 
 @bp.route("/audit")

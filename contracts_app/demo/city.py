@@ -10,6 +10,10 @@ DEMO_USERS = [
     ("manager@demo.city", "contract_manager", "Morgan Manager"),
     ("finance@demo.city", "finance", "Frankie Finance"),
 ]
+# Published on purpose, like the password: the demo admin and finance users sign in with a second step
+# (their roles need it) from this TOTP key. Never use it for a real account.
+DEMO_TOTP_SECRET = "DEMOCITYOUTCOMESTOTPKEY234567ABC"
+DEMO_MFA_ROLES = ("admin", "finance")
 # The demo contract manager looks after the resurfacing contracts only.
 MANAGER_CONTRACT_PREFIX = "PW-"
 

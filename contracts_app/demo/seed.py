@@ -21,8 +21,10 @@ from ..uploads.flow import import_path
 from .city import (
     CONTRACTS,
     DEMO_FIRST_PERIOD,
+    DEMO_MFA_ROLES,
     DEMO_LAST_PERIOD,
     DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
     DEMO_USERS,
     MANAGER_CONTRACT_PREFIX,
     demo_contracts_file,
@@ -46,6 +48,10 @@ def _ensure_users(report: SeedReport) -> dict[str, User]:
         if user is None:
             user = create_user(email, role, DEMO_PASSWORD, name)
             report.users_created += 1
+        if role in DEMO_MFA_ROLES and not user.totp_secret:
+            user.totp_secret = DEMO_TOTP_SECRET
+            user.recovery_code_hashes = []
+            record_event("mfa_enrolled", user, summary=f"{email}: demo TOTP key (published) set by seed-demo")
         users[role] = user
     return users
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -165,6 +166,9 @@ def approve(recommendation: Recommendation, actor: User) -> None:
     At most one allocation is approved per category and target period (SPEC §4): the database's partial
     unique index decides, so of two approvals racing for one month exactly one stands.
     """
+    if recommendation.created_by_id == actor.id and not current_app.config["ALLOW_SELF_APPROVAL"]:
+        raise RecommendationRefused("Two people (SPEC §8): you drafted this recommendation, so another finance "
+                                    "user must approve it.")
     if recommendation.status == RecommendationStatus.APPROVED:
         raise RecommendationRefused(f"Already approved {_approved_text(recommendation)}; it cannot change.")
     before = snapshot(recommendation)

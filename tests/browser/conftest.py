@@ -18,13 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import pyotp
 import pytest
 from flask_migrate import upgrade
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from contracts_app import create_app
-from contracts_app.demo.city import DEMO_PASSWORD
+from contracts_app.demo.city import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from models import db
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -67,10 +68,11 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def demo_city_server(tmp_path_factory, name: str, **overrides) -> Iterator[str]:
+def demo_city_server(tmp_path_factory, name: str, overrides: dict | None = None, **more) -> Iterator[str]:
     """The app with the demo city on a fresh SQLite file, served on a free local port.
 
-    `overrides` are more config, e.g. JOBS_EMBEDDED_WORKER=True for a server that runs its own jobs.
+    `overrides` (or keyword arguments) are more config, e.g. JOBS_EMBEDDED_WORKER=True for a server that runs
+    its own jobs.
     """
     data_dir = tmp_path_factory.mktemp(name)
     app = create_app(
@@ -83,7 +85,10 @@ def demo_city_server(tmp_path_factory, name: str, **overrides) -> Iterator[str]:
             "UPLOAD_FOLDER": str(data_dir / "uploads"),
             "JOBS_REDIS_URL": "",
             "JOBS_SQLITE_PATH": str(data_dir / "queue.sqlite3"),
-            **overrides,
+            # The demo users sign in many times within one 30-second TOTP step across these tests.
+            "MFA_REPLAY_PROTECTION": False,
+            **(overrides or {}),
+            **more,
         }
     )
     with app.app_context():
@@ -119,9 +124,11 @@ def live_server(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def city_server(tmp_path_factory) -> Iterator[str]:
-    """A private copy of the demo city for one test module that changes data (commits, approvals)."""
-    with demo_city_server(tmp_path_factory, "browser-city") as url:
+def city_server(tmp_path_factory, request) -> Iterator[str]:
+    """A private copy of the demo city for one test module that changes data (commits, approvals);
+    a module may set SERVER_CONFIG = {...} for settings of its own (e.g. ALLOW_SELF_APPROVAL)."""
+    overrides = getattr(request.module, "SERVER_CONFIG", None)
+    with demo_city_server(tmp_path_factory, "browser-city", overrides) as url:
         yield url
 
 
@@ -207,10 +214,16 @@ def save_screenshot(page: Page, name: str, full_page: bool = True) -> Path:
     return path
 
 
-def sign_in(page: Page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Signs in through the real sign-in form, as a person would, and waits for the next page."""
+def sign_in(page: Page, base_url: str, email: str, password: str = DEMO_PASSWORD,
+            totp_secret: str | None = DEMO_TOTP_SECRET) -> None:
+    """Signs in through the real sign-in form, as a person would, and waits for the next page; when the
+    app asks for the second step, types the current code of `totp_secret` (the published demo key)."""
     page.goto(f"{base_url}/auth/sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
+    if totp_secret and page.get_by_role("heading", name="Two-step sign-in").count():
+        page.get_by_label("Authentication code").fill(pyotp.TOTP(totp_secret).now())
+        with page.expect_navigation():
+            page.get_by_role("button", name="Verify").click()

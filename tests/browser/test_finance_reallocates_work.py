@@ -25,6 +25,8 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import save_screenshot, sign_in
 
 FINANCE = "finance@demo.city"
+# The demo city has one finance user, who drafts and approves: a one-person office (SPEC §8).
+SERVER_CONFIG = {"ALLOW_SELF_APPROVAL": True}
 CATEGORY = "Asphalt resurfacing"
 CATEGORY_SLUG = "asphalt-resurfacing"
 UNIT = "lane-mile"  # the category's unit, singular; volumes are shown in lane-miles
