@@ -13,12 +13,13 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from joserfc.errors import JoseError
 
 from models import db
 
 from ..audit import record_event
+from .sessions import start_session
 from .sso_accounts import SSOPolicy, SSORefused, parse_group_roles, user_for_claims
 from .views import _safe_next
 
@@ -123,8 +124,7 @@ def callback():
         return _refused(str(refusal), 403)
     db.session.commit()
     next_url = _safe_next(session.pop(NEXT_KEY, None))
-    session.clear()  # nothing from before the sign-in carries over
-    login_user(user)
+    start_session(user)  # a fresh session: nothing from before the sign-in carries over
     session["signed_in_with"] = "sso"  # multi-factor was the provider's job (OIDC_TRUSTS_IDP_MFA)
     return redirect(next_url)
 
