@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from models import AuditEvent, Contract, Role, db
 
+from .unit_of_work import commit_step, in_transaction
 from .admin.services import UserInputError, create_user
 from .audit import verify_chain
 from .contracts.importer import load_contracts
@@ -43,11 +44,10 @@ def init_db_command() -> None:
 
 
 @click.command("seed-demo")
-@with_appcontext
+@in_transaction
 def seed_demo_command() -> None:
     """Load the demo city (idempotent) and print the demo sign-ins."""
     report = seed_demo()
-    db.session.commit()
     if report.uploads_committed or report.users_created or report.contracts_changed:
         click.echo(
             f"Demo city loaded: {report.users_created} users, {report.uploads_committed} monthly sheets, "
@@ -70,7 +70,7 @@ def seed_demo_command() -> None:
 @click.option("--name", default="", help="Display name.")
 @click.option("--vendor", "vendor_name", default=None, help="For --role vendor: the vendor the user works for.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@with_appcontext
+@in_transaction
 def create_user_command(email: str, role: str, name: str, vendor_name: str | None, password_stdin: bool) -> None:
     """Add a user; a vendor user (--role vendor) needs --vendor NAME."""
     if password_stdin:
@@ -81,13 +81,12 @@ def create_user_command(email: str, role: str, name: str, vendor_name: str | Non
         user = create_user(email, role, password, name, vendor_name=vendor_name)
     except UserInputError as exc:
         refuse(f"User not created: {exc}")
-    db.session.commit()
     click.echo(f"Created {user.email} ({user.role.label}).")
 
 
 @click.command("import-contracts")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_appcontext
+@in_transaction
 def import_contracts_command(file: Path) -> None:
     """Load vendors, categories, contracts and clauses from a JSON file (format in the README)."""
     try:
@@ -100,7 +99,6 @@ def import_contracts_command(file: Path) -> None:
         count = len(exc.problems)
         refuse(f"{file.name} was refused; nothing was loaded. {count} problem{'s' if count != 1 else ''}:\n"
                + "\n".join(f"  - {p}" for p in exc.problems))
-    db.session.commit()
     for line in summary.lines():
         click.echo(line)
 
@@ -120,7 +118,7 @@ def _contract_by_number(number: str):
 @click.option("--replace", is_flag=True, help="Replace the month's committed data (needs --reason).")
 @click.option("--reason", default="", help="Why the month's data is replaced.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@with_appcontext
+@in_transaction
 def import_sheet_command(contract_number: str, period: str, file: Path, commit: bool, replace: bool, reason: str,
                          output: str) -> None:
     """Check a monthly sheet and print the report; with --commit store it."""
@@ -133,7 +131,6 @@ def import_sheet_command(contract_number: str, period: str, file: Path, commit: 
         result = import_path(contract, period, file, None, commit=commit, reason=reason if replace else None)
     except UploadRefused as exc:
         refuse(f"Refused: {exc} Nothing was stored.")
-    db.session.commit()
     click.echo(as_json(contract_number, period, result) if output == "json" else as_text(contract_number, period, result))
     if result.report and result.report.get("error_count"):
         click.echo(f"{file.name} has errors; nothing was stored.", err=True)
@@ -146,7 +143,7 @@ SHEET_NAME_RE = re.compile(r"^(?P<number>.+)_(?P<period>\d{4}-\d{2})\.(xlsx|csv)
 @click.command("import-sheets")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--commit", is_flag=True, help="Store every sheet whose check finds no errors.")
-@with_appcontext
+@in_transaction
 def import_sheets_command(folder: Path, commit: bool) -> None:
     """Bulk mode: check (and with --commit store) every CONTRACT_PERIOD.xlsx or .csv in FOLDER."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and SHEET_NAME_RE.match(p.name))
@@ -172,7 +169,7 @@ def import_sheets_command(folder: Path, commit: bool) -> None:
                 db.session.rollback()
                 refused.append(f"{path.name}: {result.report['error_count']} errors (run import-sheet on it for the report)")
                 continue
-            db.session.commit()
+            commit_step()
             key = "already imported" if result.already_imported else "committed" if result.committed else "checked"
             counts[key] += 1
     counts["refused"] = len(refused)

@@ -1,18 +1,18 @@
 """One transaction per request and per command: the boundary commits once, on success, and rolls back
-on any failure. Services only flush; the few writes a failure path must keep go through `write_alone`.
+on any failure. Services only flush. A failure path that must keep a write does it in a short transaction
+of its own (`transactions.write_separately`) or keeps what it recorded (`keep_now`).
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask, Response, g
 from flask.cli import with_appcontext
 
 from models import db
 
-T = TypeVar("T")
 
 
 def register_unit_of_work(app: Flask) -> None:
@@ -38,17 +38,15 @@ def discard_changes() -> None:
     g.discard_changes = True
 
 
-def write_alone(write: Callable[[], T]) -> T:
-    """For failure paths (a denied request, a failed sign-in): drop the request's changes, then keep
-    only what `write` adds, in its own short transaction."""
-    db.session.rollback()
-    result = write()
+def keep_now() -> None:
+    """A refusal that must keep what it recorded (a failed sign-in's throttle count) although the answer
+    is an error status, at which the boundary would roll back."""
     db.session.commit()
-    return result
 
 
 def commit_step() -> None:
-    """Ends one independent step of a long command (one sheet of a bulk import) with a commit."""
+    """Ends one independent unit of work inside a long process: one sheet of a bulk import, a job's claim or
+    outcome in a worker."""
     db.session.commit()
 
 

@@ -6,7 +6,8 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from contracts_app import create_app
-from contracts_app.unit_of_work import discard_changes, write_alone
+from contracts_app.transactions import write_separately
+from contracts_app.unit_of_work import discard_changes
 from models import Vendor, db
 
 
@@ -44,7 +45,7 @@ def boundary_app(tmp_path):
     @app.get("/_uow/denied")
     def denied():
         add_vendor("Half-done Co")
-        write_alone(lambda: add_vendor("Kept alone Co"))
+        write_separately(add_vendor, "Kept alone Co")
         return "denied", 403
 
     app.config["PROPAGATE_EXCEPTIONS"] = False

@@ -5,6 +5,7 @@ from models import Role, User, db
 
 from ..form_choices import select_choices
 from ..input_guards import as_page
+from ..unit_of_work import discard_changes
 from ..security import role_required
 from .forms import AssignmentsForm, ManageUserForm, NewUserForm
 from .services import (
@@ -49,7 +50,6 @@ def new_user():
             field, _, message = str(exc).partition(": ")
             getattr(form, field, form.email).errors.append(message)
         else:
-            db.session.commit()
             flash(f"User {user.email} created as {user.role.label}.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/new_user.html", form=form)
@@ -95,10 +95,9 @@ def manage_user(user_id: int):
         try:
             message, temporary = _apply(form.action.data or "", user, form, current_user._get_current_object())
         except UserInputError as exc:
-            db.session.rollback()
+            discard_changes()
             flash(f"Not changed: {str(exc).partition(': ')[2]}.", "danger")
             return redirect(url_for("admin.manage_user", user_id=user_id))
-        db.session.commit()
         flash(message, "success" if message != "Nothing changed." else "info")
         if temporary is None:
             return redirect(url_for("admin.manage_user", user_id=user_id))
@@ -127,7 +126,6 @@ def assignments(user_id: int):
         form.contract_ids.data = [a.contract_id for a in manager.assignments]
     if form.validate_on_submit():
         added, removed = set_assignments(manager, set(form.contract_ids.data or []), current_user._get_current_object())
-        db.session.commit()
         if added or removed:
             parts = [f"assigned {', '.join(added)}" if added else "", f"unassigned {', '.join(removed)}" if removed else ""]
             flash(f"{manager.email}: " + "; ".join(p for p in parts if p) + ".", "success")

@@ -19,6 +19,8 @@ from joserfc.errors import JoseError
 from models import db
 
 from ..audit import record_event
+from ..transactions import write_separately
+from ..unit_of_work import keep_now
 from .sessions import start_session
 from .sso_accounts import SSOPolicy, SSORefused, parse_group_roles, user_for_claims
 from .views import _safe_next
@@ -72,9 +74,7 @@ def _provider_unusable(exc: Exception) -> None:
     """A security control that failed (provider down, TLS or discovery wrong): logged and audited."""
     reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
     log.warning("OpenID provider not usable: %s", reason)
-    db.session.rollback()
-    record_event("sso_provider_unusable", summary=f"{current_app.config['OIDC_ISSUER']}: {reason}")
-    db.session.commit()
+    write_separately(record_event, "sso_provider_unusable", summary=f"{current_app.config['OIDC_ISSUER']}: {reason}")
 
 
 def _refused(message: str, status: int):
@@ -111,7 +111,7 @@ def callback():
         reason = getattr(exc, "error", None) or type(exc).__name__
         record_event("sign_in_failed", actor_label="unknown", summary=f"city account sign-in: {reason}"[:500],
                      after={"method": "sso", "issuer": current_app.config["OIDC_ISSUER"]})
-        db.session.commit()
+        keep_now()  # the failed sign-in stays audited although the answer is a refusal
         return _refused("The city's sign-in service did not sign you in, or the answer could not be checked "
                         f"({reason}). Start again from the sign-in page.", 400)
     except (requests.RequestException, ValueError) as exc:
@@ -120,9 +120,8 @@ def callback():
     try:
         user = user_for_claims(claims, _policy())
     except SSORefused as refusal:
-        db.session.commit()  # the refusal is audited
+        keep_now()  # the refusal stays audited
         return _refused(str(refusal), 403)
-    db.session.commit()
     next_url = _safe_next(session.pop(NEXT_KEY, None))
     start_session(user)  # a fresh session: nothing from before the sign-in carries over
     session["signed_in_with"] = "sso"  # multi-factor was the provider's job (OIDC_TRUSTS_IDP_MFA)

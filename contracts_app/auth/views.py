@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 
 from models import User, db, utcnow
 
+from ..unit_of_work import keep_now
 from ..audit import record_event
 from .forms import ChangePasswordForm, CodeForm, EnrolForm, RecoveryCodesForm, SignInForm
 from .mfa import new_secret, provisioning_uri, qr_data_uri, required_for
@@ -64,7 +65,6 @@ def _pending_user() -> User | None:
 def _finish(user: User, next_target: str | None):
     start_session(user)
     record_sign_in(user)
-    db.session.commit()
     return redirect(_safe_next(next_target))
 
 
@@ -75,7 +75,7 @@ def _second_step(user: User):
         if result.user is not None:
             next_target = session.get(PENDING, {}).get("next")
             return _finish(user, next_target)
-        db.session.commit()
+        keep_now()  # the failure counts toward the throttle although the answer is a refusal
         flash(_wait_message(result) if result.throttled else
               WRONG_CODE + (" " + _wait_message(result) if result.retry_at else ""), "danger")
         form.code.data = ""
@@ -100,11 +100,10 @@ def sign_in():
             session.clear()  # a new session for the second step; the CSRF token changes too
             session[PENDING] = {"uid": user.id, "sv": user.session_version, "at": int(utcnow().timestamp()),
                                 "next": form.next.data or ""}
-            db.session.commit()
             return redirect(url_for("auth.sign_in"))
         if user is not None:
             return _finish(user, form.next.data)
-        db.session.commit()
+        keep_now()  # the failure counts toward the throttle although the answer is a refusal
         if result.throttled:
             flash(_wait_message(result), "danger")
         else:
@@ -119,7 +118,6 @@ def sign_out():
     user = current_user._get_current_object()
     record_event("sign_out", user)
     end_all_sessions(user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -144,7 +142,6 @@ def change_password():
             getattr(form, name).errors.append(message)
         else:
             refresh_session(user)
-            db.session.commit()
             flash("Password changed. Any other session of yours has been signed out.", "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/change_password.html", form=form, forced=user.must_change_password)
@@ -166,7 +163,6 @@ def mfa_setup():
             else:
                 session.pop(SETUP_SECRET, None)
                 refresh_session(user)
-                db.session.commit()
                 return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
     uri = provisioning_uri(user, secret)
     return render_template("auth/mfa_setup.html", form=form, secret=secret, qr=qr_data_uri(uri),
@@ -184,5 +180,4 @@ def recovery_codes():
         flash("New recovery codes need your password; nothing changed.", "danger")
         return redirect(url_for("auth.account"))
     codes = regenerate_recovery_codes(user)
-    db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes, first_time=False)

@@ -11,6 +11,7 @@ from scoring.periods import is_period
 
 from ..form_choices import select_choices
 from ..input_guards import as_id
+from ..unit_of_work import discard_changes
 from ..security import role_required
 from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename
 from .forms import InvoiceForm, PeriodForm
@@ -104,10 +105,9 @@ def invoice():
     try:
         outcome = record_invoice(contract, period, form.amount.data, current_user._get_current_object())
     except InvoiceRefused as exc:
-        db.session.rollback()
+        discard_changes()
         return _render_page(period, category_slug, invoice_errors={contract.id: str(exc)},
                             typed={contract.id: form.amount.data})
-    db.session.commit()
     flash(outcome.message(), "success" if outcome.changed else "info")
     return redirect(back)
 

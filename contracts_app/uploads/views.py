@@ -13,6 +13,7 @@ from scoring.periods import is_period, period_of, period_range
 from ..form_choices import select_choices
 from ..contracts.forms import ConfirmForm
 from ..jobs.starters import commit_job_of, start_commit_job
+from ..unit_of_work import discard_changes
 from ..security import role_required
 from .access import require_assignment
 from .forms import CommitForm, UploadForm
@@ -65,10 +66,9 @@ def contract_sheets(contract_id: int):
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
                                    user, limits_from_config())
         except UploadRefused as exc:
-            db.session.rollback()
+            discard_changes()
             form.sheet.errors = list(form.sheet.errors) + [str(exc)]
         else:
-            db.session.commit()
             if outcome.already_imported is not None:
                 done = outcome.already_imported
                 flash(f"Already imported: this exact file was committed for {done.period} on "
@@ -124,19 +124,17 @@ def commit(upload_id: int):
                   "say why it is replaced.", "danger")
             return redirect(url_for("uploads.show", upload_id=upload.id))
         job = start_commit_job(upload, current_user._get_current_object(), form.reason.data)
-        db.session.commit()  # the job goes to the queue now; this request answers at once
         return redirect(url_for("jobs.show", job_id=job.id))
     try:
         outcome = commit_staged(upload, current_user._get_current_object(), form.reason.data)
     except AlreadyDone as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc), "info")
         return redirect(url_for("uploads.show", upload_id=upload.id))
     except UploadRefused as exc:
-        db.session.commit()  # keeps the refreshed report; a refusal happens before any row is written
+        # The redirect keeps the refreshed report (the boundary commits it); a refusal writes no row.
         flash(f"Not committed: {exc}", "danger")
         return redirect(url_for("uploads.show", upload_id=upload.id))
-    db.session.commit()
     if outcome.already_imported:
         flash("Already imported: this exact file is the month's committed data. Nothing changed.", "info")
     elif outcome.replaced is not None:
@@ -157,10 +155,9 @@ def discard(upload_id: int):
     try:
         discard_staged(upload, current_user._get_current_object())
     except UploadRefused as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc), "danger")
         return redirect(url_for("uploads.show", upload_id=upload.id))
-    db.session.commit()
     flash(f"{upload.filename} discarded; nothing was stored.", "info")
     return redirect(url_for("uploads.contract_sheets", contract_id=upload.contract_id))
 
