@@ -9,7 +9,8 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .reader import ColumnMatch, RawSheet, normalise_header
+from .headers import ColumnMatch, normalise_header
+from .reader import RawSheet
 from .values import NumberStyle, identifier, parse_dates, parse_numbers, parse_yes_no, shown, text
 
 REPORT_LIST_LIMIT = 500  # problems listed in a stored report; the counts are always complete

@@ -1,4 +1,7 @@
-"""Reads an upload's data sheet (the first worksheet of an .xlsx, or a .csv) into raw rows (SPEC §5).
+"""Reads an upload's data sheet (the first worksheet of an .xlsx, or a .csv) into raw rows.
+
+The header is found by imports.headers, the worksheet XML scanned by imports.worksheet_xml, a CSV read by
+imports.csv_sheet; this module puts them together.
 
 Finds the header under titles, repeats merged values, drops blank and note rows, keeps cell values as
 stored (the check converts them column at a time), reports formulas saved without a result, which number
@@ -6,71 +9,21 @@ cells Excel formats as percentages, and whether a CSV writes the decimal comma (
 """
 from __future__ import annotations
 
-import csv
 import gc
-import io
-import posixpath
-import re
-import sys
-import unicodedata
-import zipfile
-import zlib
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
-from xml.sax.saxutils import unescape
 
 import numpy as np
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring, iterparse
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
 
-from .limits import (DTD_RE, MAIN_NS, RELS_NS, SNIFF_BYTES, SheetLimits, SheetRefused, column_letters,
-                     column_number, megabytes, sheet_parts)
+from .csv_sheet import read_csv_grid
+from .headers import ColumnMatch, find_header, normalise_header
+from .limits import SheetLimits, SheetRefused, column_letters
+from .worksheet_xml import DAMAGED, CellFindings, scan_worksheet
 
-HEADER_SEARCH_ROWS = 20
-XML_CHUNK = 4 * 1024 * 1024
-REF_WINDOW = 12  # bytes read from each suspect cell reference: 3 letters, 7 digits, the closing quote
-SEGMENT_PAD = b" " * 32  # lets the byte tests look a few bytes past the last cell
-CSV_DELIMITERS = (",", ";")
-CSV_SNIFF_CHARS = 64 * 1024
-DAMAGED = "The workbook is damaged and cannot be read; open it in Excel, save it again and upload the new file."
-
-TRAILING_UNIT_RE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
-NOT_WORD_RE = re.compile(r"[\W_]+")
-# Worksheet XML, scanned as bytes (the parsed path below handles anything unusual).
-ROOT_RE = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
-CELL_WITHOUT_REF_RE = re.compile(rb"<c(?: (?!r=)|/?>)")
-REF_AT_RE = re.compile(rb'r="([A-Za-z]*)([0-9]*)"')
-FORMULA_OR_ERROR_RE = re.compile(rb'<f[\s>/]|\st="e"')
-FORMULA_TAG_RE = re.compile(rb"<f[\s>/]")
-CELL_TYPE_RE = re.compile(rb'\st="([a-zA-Z]*)"')
-VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.DOTALL)
-CELL_REF_RE = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
-PERCENT_BUILTIN_FORMATS = frozenset({9, 10})  # 0% and 0.00%
-MAX_STYLES_BYTES = 32 * 1024 * 1024
-STYLE_DIGITS = 6  # style indexes read after s=": Excel allows 64,000 cell formats
-
-
-def normalise_header(text) -> str:
-    """The spelling headers are matched on: ' PCI (0-100) ' -> 'pci', 'Work Order ID' -> 'work_order_id'."""
-    text = unicodedata.normalize("NFKC", "" if text is None else str(text))
-    text = "".join(char for char in text if unicodedata.category(char) != "Cf").strip().lower()
-    without_unit = TRAILING_UNIT_RE.sub("", text)
-    if NOT_WORD_RE.sub("", without_unit):  # "(blank)" alone is a name, not a unit
-        text = without_unit
-    return NOT_WORD_RE.sub("_", text).strip("_")
-
-
-@dataclass(frozen=True)
-class ColumnMatch:
-    """One labelled column: 0-based index in the sheet, header as written, column key (None: unknown)."""
-
-    index: int
-    header: str
-    key: str | None
+__all__ = ["ColumnMatch", "RawSheet", "normalise_header", "read_sheet"]
 
 
 @dataclass
@@ -86,25 +39,6 @@ class RawSheet:
     percent_cells: dict[int, np.ndarray] = field(default_factory=dict)  # labelled column -> Excel rows of cells
     #                                                                    formatted as percentages (.xlsx)
     decimal_comma: bool = False  # a semicolon-separated CSV: 0,125 is one eighth
-
-
-@dataclass
-class _CellFindings:
-    """What only the worksheet XML tells: formulas saved without a result, and error values (#N/A ...)."""
-
-    formula_without_value: set[tuple[int, int]] = field(default_factory=set)
-    error_values: dict[tuple[int, int], str] = field(default_factory=dict)
-    percent_rows: dict[int, list] = field(default_factory=dict)  # column index -> arrays of Excel rows
-    decimal_comma: bool = False
-
-    def note_percent(self, rows: np.ndarray, columns: np.ndarray) -> None:
-        """Cells (1-based rows, 0-based columns) whose number format is a percentage."""
-        for column in np.unique(columns):
-            self.percent_rows.setdefault(int(column), []).append(rows[columns == column])
-
-    def percent_cells(self, columns: Iterable[int]) -> dict[int, np.ndarray]:
-        return {column: np.unique(np.concatenate(self.percent_rows[column]))
-                for column in columns if column in self.percent_rows}
 
 
 def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required: Iterable[str],
@@ -126,8 +60,8 @@ def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required
         if file_type == "xlsx":
             name, grid, merges, findings = _read_workbook(path, limits)
         else:
-            grid, delimiter = _read_csv(path, known, required, limits)
-            name, merges, findings = path.stem, [], _CellFindings(decimal_comma=delimiter == ";")
+            grid, delimiter = read_csv_grid(path, known, required, limits)
+            name, merges, findings = path.stem, [], CellFindings(decimal_comma=delimiter == ";")
         return _raw_sheet(name, grid, merges, findings, known, required)
 
 
@@ -146,12 +80,12 @@ def _collector_paused():
 
 # --- from grid to rows --------------------------------------------------------------------------
 
-def _raw_sheet(name: str, grid: list[list], merges: list, findings: _CellFindings, known: Mapping[str, str],
+def _raw_sheet(name: str, grid: list[list], merges: list, findings: CellFindings, known: Mapping[str, str],
                required: list[str]) -> RawSheet:
     for (row, column), text in findings.error_values.items():
         if row <= len(grid) and column < len(grid[row - 1]):
             grid[row - 1][column] = text
-    header_index, columns = _find_header(name, grid, known, required)
+    header_index, columns = find_header(name, grid, known, required)
     data_end, notes = _trailing_notes(grid, header_index, columns)
     _spread_merges(name, grid, merges, header_index + 1, data_end)
     rows = _numbered_rows(grid, header_index + 1, data_end)
@@ -171,61 +105,6 @@ def _numbered_rows(grid: list[list], first: int, end: int) -> list[tuple[int, li
         cells = body[position]
         body[position] = [None if value == "" else value for value in cells] if cells.count("") < len(cells) else None
     return [(number, cells) for number, cells in zip(range(first + 1, end + 1), body) if cells is not None]
-
-
-def _header_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def _header_matches(cells: list, known: Mapping[str, str]) -> list[ColumnMatch]:
-    matches = []
-    for index, value in enumerate(cells):
-        if value is None or value == "":
-            continue
-        header = _header_text(value)
-        if header.strip():
-            matches.append(ColumnMatch(index=index, header=header, key=known.get(normalise_header(header))))
-    return matches
-
-
-def _best_header(grid: list[list], known: Mapping[str, str], required: list[str]):
-    """(row index, matches, found keys) of the row among the first 20 with every required key and most
-    known keys, or (None, None, closest row's found keys and index) when no row has them all."""
-    chosen = closest = None
-    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        matches = _header_matches(cells, known)
-        found = {match.key for match in matches if match.key}
-        if found and all(key in found for key in required):
-            if chosen is None or len(found) > len(chosen[2]):
-                chosen = (index, matches, found)
-        elif found and (closest is None or len(found) > len(closest[1])):
-            closest = (index, found)
-    return chosen, closest
-
-
-def _find_header(name: str, grid: list[list], known: Mapping[str, str], required: list[str]):
-    chosen, closest = _best_header(grid, known, required)
-    if chosen is not None:
-        return chosen[0], chosen[1]
-    where = f"sheet '{name}'" if name else "the sheet"
-    if not required:
-        expected = ", ".join(sorted(set(known.values()))[:10])
-        raise SheetRefused(f"No header row found in {where}: none of the first {HEADER_SEARCH_ROWS} rows names any "
-                           f"expected column ({expected}).")
-    if closest is None:
-        missing = required
-        hint = f"none of them appears as a header in the first {HEADER_SEARCH_ROWS} rows"
-    else:
-        missing = [key for key in required if key not in closest[1]]
-        hint = (f"the header was looked for in the first {HEADER_SEARCH_ROWS} rows; the closest, row "
-                f"{closest[0] + 1}, has {', '.join(sorted(closest[1]))} but not {', '.join(missing)}")
-    raise SheetRefused(f"Missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} in {where}: "
-                       f"{hint}. The header row must be within the first {HEADER_SEARCH_ROWS} rows and name "
-                       f"{', '.join(required)}.")
 
 
 def _trailing_notes(grid: list[list], header_index: int, columns: list[ColumnMatch]):
@@ -298,7 +177,7 @@ def _read_workbook(path: Path, limits: SheetLimits):
         if index is None:
             raise SheetRefused("The workbook has no worksheet (only charts or macros); put the data on a worksheet.")
         name = workbook.sheet_names[index]
-        findings = _scan_worksheet(path, index, name, limits)
+        findings = scan_worksheet(path, index, name, limits)
         try:
             sheet = workbook.get_sheet_by_index(index)
         except CalamineError:
@@ -317,396 +196,3 @@ def _check_size(name: str, rows: int, columns: int, limits: SheetLimits) -> None
         raise SheetRefused(f"Sheet '{name}' uses {columns:,} columns (up to column {column_letters(columns)}); the "
                            f"limit is {limits.max_columns:,} columns.")
 
-
-def _scan_worksheet(path: Path, index: int, name: str, limits: SheetLimits) -> _CellFindings:
-    """Reads the sheet's XML once, streaming, before calamine does: a cell placed far beyond the limits
-    would make calamine allocate the whole empty rectangle and kill the process, so refuse it here."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = sheet_parts(archive)
-            if index >= len(parts) or parts[index].name != name or not parts[index].part:
-                raise SheetRefused(DAMAGED)
-            percent_styles = _percent_styles(archive)
-            with archive.open(parts[index].part) as stream:
-                findings = _scan_bytes(stream, name, limits, percent_styles)
-            if findings is None:  # cells without references, prefixed tags: parse it properly
-                with archive.open(parts[index].part) as stream:
-                    findings = _scan_parsed(stream, name, limits, percent_styles)
-    except SheetRefused:
-        raise
-    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, RuntimeError,
-            ValueError):
-        raise SheetRefused(DAMAGED) from None
-    return findings
-
-
-@dataclass
-class _Extent:
-    """How far the sheet's cells reach (1-based row and column) and a cell at each edge, for the message."""
-
-    rows: int = 0
-    row_cell: str = ""
-    columns: int = 0
-    column_cell: str = ""
-
-    def note(self, row: int, column: int) -> None:
-        if row > self.rows:
-            self.rows, self.row_cell = row, f"{column_letters(column)}{row}"
-        if column > self.columns:
-            self.columns, self.column_cell = column, f"{column_letters(column)}{row}"
-
-    def refuse_beyond(self, name: str, limits: SheetLimits) -> None:
-        if self.rows > limits.max_rows:
-            raise SheetRefused(f"Sheet '{name}' uses {self.rows:,} rows (its lowest cell is {self.row_cell}); the "
-                               f"limit is {limits.max_rows:,} rows.")
-        if self.columns > limits.max_columns:
-            raise SheetRefused(f"Sheet '{name}' uses {self.columns:,} columns (up to column "
-                               f"{column_letters(self.columns)}, cell {self.column_cell}); the limit is "
-                               f"{limits.max_columns:,} columns.")
-
-
-def _scan_bytes(stream, name: str, limits: SheetLimits, percent_styles: np.ndarray) -> _CellFindings | None:
-    """The fast path: vectorised byte tests over whole rows; None when the parsed path must do it instead."""
-    first = stream.read(XML_CHUNK)
-    if DTD_RE.search(first, 0, SNIFF_BYTES):
-        raise SheetRefused(f"Sheet '{name}' contains a DTD (<!DOCTYPE or <!ENTITY>), which Excel never writes; the "
-                           "file was refused.")
-    root = ROOT_RE.search(first)
-    if root is None or root.group(1) or b"\x00" in first[:200]:
-        return None
-    findings, extent = _CellFindings(), _Extent()
-    for segment in _whole_rows(first, stream):
-        data = np.frombuffer(segment + SEGMENT_PAD, dtype=np.uint8)
-        if not _note_far_references(segment, data, limits, extent):
-            return None
-        if len(percent_styles):
-            _note_percent_cells(data, percent_styles, findings)
-        if _may_hold_formula_without_value_or_error(data):
-            _note_formulas_and_errors(segment, findings)
-    extent.refuse_beyond(name, limits)
-    return findings
-
-
-def _whole_rows(first: bytes, stream):
-    """The XML in pieces of about XML_CHUNK bytes, each ending after a </row>, so no cell is cut in two."""
-    pending, chunk = b"", first
-    while chunk:
-        data = pending + chunk if pending else chunk
-        cut = data.rfind(b"</row>")
-        if cut < 0:
-            pending = data
-        else:
-            yield data[:cut + 6]
-            pending = data[cut + 6:]
-        chunk = stream.read(XML_CHUNK)
-    if pending:
-        yield pending
-
-
-def _pattern_hits(data: np.ndarray, pattern: bytes, positions: bool):
-    """Where (or how often) a 2- or 4-byte pattern occurs in `data`, at every byte alignment."""
-    width = len(pattern)
-    word = np.uint16 if width == 2 else np.uint32
-    value = int.from_bytes(pattern, sys.byteorder)
-    found = []
-    for offset in range(width):
-        usable = (len(data) - offset) // width * width
-        matches = data[offset:offset + usable].view(word) == value
-        found.append(np.flatnonzero(matches) * width + offset if positions else np.count_nonzero(matches))
-    return np.concatenate(found) if positions else int(sum(found))
-
-
-def _is_letter(codes: np.ndarray) -> np.ndarray:
-    lower = codes | 32
-    return (lower >= 97) & (lower <= 122)
-
-
-def _is_digit(codes: np.ndarray) -> np.ndarray:
-    return (codes >= 48) & (codes <= 57)
-
-
-def _note_far_references(segment: bytes, data: np.ndarray, limits: SheetLimits, extent: _Extent) -> bool:
-    """Notes cells placed beyond the limits in `extent`; False when some cell lacks a plain r="A1" reference."""
-    starts = _pattern_hits(data, b"<c r", positions=True)
-    starts = starts[(data[starts + 4] == ord("=")) & (data[starts + 5] == ord('"'))]
-    references = starts + 6
-    if _pattern_hits(data, b"<c", positions=False) != len(references) and CELL_WITHOUT_REF_RE.search(segment):
-        return False
-    if not len(references):
-        return True
-    if not _is_letter(data[references]).all():
-        return False
-    # Only references long enough to break a limit are parsed: e.g. a 6th and 7th digit for 200,000 rows.
-    row_digits = len(str(limits.max_rows + 1))
-    letters_needed = len(column_letters(limits.max_columns + 1))
-    if row_digits >= 4 and letters_needed >= 2:
-        suspect = (_is_digit(data[references + row_digits - 1]) & _is_digit(data[references + row_digits])) \
-            | _is_letter(data[references + letters_needed - 1])
-        references = references[suspect]
-    _note_references_beyond(data, references, limits, extent)
-    return True
-
-
-def _parse_references(data: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(1-based rows, 1-based columns) of the references ('XFD1048576') starting at `references`, column-wise."""
-    window = data[references[:, None] + np.arange(REF_WINDOW)]
-    letters = np.logical_and.accumulate(_is_letter(window), axis=1)
-    in_reference = np.logical_and.accumulate(_is_letter(window) | _is_digit(window), axis=1)
-    digits = in_reference & ~letters
-    row = np.zeros(len(references), dtype=np.int64)
-    column = np.zeros(len(references), dtype=np.int64)
-    for k in range(REF_WINDOW):
-        codes = window[:, k].astype(np.int64)
-        row = np.where(digits[:, k], row * 10 + codes - 48, row)
-        column = np.where(letters[:, k], column * 26 + (codes | 32) - 96, column)
-    if (in_reference[:, -1] | (letters.sum(1) > 3)).any():
-        raise SheetRefused(f"A cell reference lies beyond Excel's grid. {DAMAGED}")
-    return row, column
-
-
-def _note_references_beyond(data: np.ndarray, references: np.ndarray, limits: SheetLimits, extent: _Extent) -> None:
-    """The furthest cells beyond a limit go into `extent`."""
-    if not len(references):
-        return
-    row, column = _parse_references(data, references)
-    for reach, across, limit in ((row, column, limits.max_rows), (column, row, limits.max_columns)):
-        beyond = np.flatnonzero(reach > limit)
-        if len(beyond):  # the furthest cell; of those, the first along the other axis
-            furthest = beyond[reach[beyond] == reach[beyond].max()]
-            first = furthest[np.argmin(across[furthest])]
-            extent.note(int(row[first]), int(column[first]))
-
-
-def _note_percent_cells(data: np.ndarray, percent_styles: np.ndarray, findings: _CellFindings) -> None:
-    """Finds the cells whose style index (s="N" in the <c> tag) is a percentage format, all at once: the
-    style numbers after every s=" are read column-wise, and only cells with a percent style are located."""
-    hits = _pattern_hits(data, b' s="', positions=True)
-    if not len(hits):
-        return
-    window = data[hits[:, None] + 4 + np.arange(STYLE_DIGITS + 1)]
-    digits = np.logical_and.accumulate(_is_digit(window), axis=1)
-    style = np.zeros(len(hits), dtype=np.int64)
-    for k in range(STYLE_DIGITS):
-        style = np.where(digits[:, k], style * 10 + window[:, k].astype(np.int64) - 48, style)
-    closed = window[np.arange(len(hits)), np.minimum(digits.sum(1), STYLE_DIGITS)] == ord('"')
-    hits = np.sort(hits[closed & digits[:, 0] & np.isin(style, percent_styles)])
-    if not len(hits):
-        return
-    starts = _pattern_hits(data, b"<c r", positions=True)
-    starts = np.sort(starts[(data[starts + 4] == ord("=")) & (data[starts + 5] == ord('"'))])
-    owner = np.searchsorted(starts, hits) - 1
-    hits, owner = hits[owner >= 0], owner[owner >= 0]
-    if not len(hits):
-        return
-    cell_start = starts[owner]
-    tag_ends = np.flatnonzero(data == ord(">"))
-    first_end = tag_ends[np.minimum(np.searchsorted(tag_ends, cell_start), len(tag_ends) - 1)]
-    inside = first_end > hits  # the s=" belongs to the <c> tag, not to a <row> or the cell's content
-    if inside.any():
-        rows, columns = _parse_references(data, cell_start[inside] + 6)
-        findings.note_percent(rows, columns - 1)
-
-
-def _may_hold_formula_without_value_or_error(data: np.ndarray) -> bool:
-    """True when some formula may lack a saved result or some cell holds an error (#N/A); those cells are
-    then looked at one by one. Formulas with results, the usual case, are only counted."""
-    if _pattern_hits(data, b'="e"', positions=False):
-        return True
-    formulas = _pattern_hits(data, b"<f", positions=False)
-    if not formulas:
-        return False
-    with_value = _pattern_hits(data, b"f><v", positions=False) + _pattern_hits(data, b"/><v", positions=False)
-    empty_values = _pattern_hits(data, b"<v/>", positions=False) + _pattern_hits(data, b"<v><", positions=False)
-    return formulas > with_value - empty_values
-
-
-def _note_formulas_and_errors(segment: bytes, findings: _CellFindings) -> None:
-    end = segment.find(b"</sheetData>")
-    end = len(segment) if end < 0 else end
-    done = -1
-    for hit in FORMULA_OR_ERROR_RE.finditer(segment, 0, end):
-        if hit.start() < done:
-            continue
-        start = segment.rfind(b"<c ", 0, hit.start() + 1)
-        tag_end = segment.find(b">", start)
-        if start < 0 or tag_end < 0:
-            continue
-        tag = segment[start:tag_end + 1]
-        if tag.endswith(b"/>"):
-            content, done = b"", tag_end + 1
-        else:
-            close = segment.find(b"</c>", tag_end)
-            close = end if close < 0 else close
-            content, done = segment[tag_end + 1:close], close + 4
-        ref = REF_AT_RE.search(tag)
-        if not ref or not ref.group(1) or not ref.group(2):
-            continue
-        value_type = CELL_TYPE_RE.search(tag)
-        value = VALUE_RE.search(content)
-        _note_cell(findings, int(ref.group(2)), column_number(ref.group(1).decode("ascii")) - 1,
-                   value_type.group(1).decode("ascii") if value_type else "n",
-                   FORMULA_TAG_RE.search(content) is not None,
-                   None if value is None else (value.group(1) or b"").decode("utf-8", errors="replace"))
-
-
-def _note_cell(findings: _CellFindings, row: int, column: int, value_type: str, has_formula: bool,
-               value: str | None) -> None:
-    """`value` is the saved <v> text, None when the cell has no <v> at all."""
-    if value_type == "e" and value:
-        findings.error_values[(row, column)] = unescape(value).strip()
-    elif has_formula and (value is None or (value == "" and value_type != "str")):
-        findings.formula_without_value.add((row, column))
-
-
-def _scan_parsed(stream, name: str, limits: SheetLimits, percent_styles: np.ndarray) -> _CellFindings:
-    """The careful path: an XML parse that places cells without references as Excel and calamine do."""
-    findings, extent = _CellFindings(), _Extent()
-    row_number, column, cell = 0, -1, (0, 0)
-    percent = {int(style) for style in percent_styles}
-    percent_rows: list[int] = []
-    percent_columns: list[int] = []
-    try:
-        for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if event == "start" and tag == "row":
-                reference = element.get("r", "")
-                row_number, column = (int(reference) if reference.isdigit() else row_number + 1), -1
-            elif event == "start" and tag == "c":
-                parsed = CELL_REF_RE.match(element.get("r", ""))
-                if parsed:
-                    column = column_number(parsed.group(1)) - 1
-                    cell = (int(parsed.group(2)), column)
-                else:
-                    column += 1
-                    cell = (row_number, column)
-                extent.note(cell[0], cell[1] + 1)
-                style = element.get("s", "")
-                if percent and style.isdigit() and int(style) in percent:
-                    percent_rows.append(cell[0])
-                    percent_columns.append(cell[1])
-            elif event == "end" and tag == "c":
-                children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
-                value = children.get("v")
-                _note_cell(findings, cell[0], cell[1], element.get("t", "n"), "f" in children,
-                           None if value is None else (value.text or ""))
-                element.clear()
-            elif event == "end" and tag == "row":
-                element.clear()
-            elif event == "end" and tag == "sheetData":
-                break
-    except DefusedXmlException:
-        raise SheetRefused(f"Sheet '{name}' contains a DTD (<!DOCTYPE or <!ENTITY>), which Excel never writes; the "
-                           "file was refused.") from None
-    except (ParseError, ValueError):
-        raise SheetRefused(DAMAGED) from None
-    extent.refuse_beyond(name, limits)
-    if percent_rows:
-        findings.note_percent(np.asarray(percent_rows, dtype=np.int64), np.asarray(percent_columns, dtype=np.int64))
-    return findings
-
-
-def _percent_styles(archive: zipfile.ZipFile) -> np.ndarray:
-    """Indexes of the workbook's cell formats (cellXfs) that show numbers as percentages: built-in formats
-    9 and 10, or a custom format with % outside quotes, brackets and escapes. Empty when there are none."""
-    part = "xl/styles.xml"
-    try:
-        relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
-        for relation in relations.iter(f"{RELS_NS}Relationship"):
-            if relation.get("Type", "").endswith("/styles"):
-                target = relation.get("Target", "")
-                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl",
-                                                                                                          target))
-        if archive.getinfo(part).file_size > MAX_STYLES_BYTES:
-            raise SheetRefused(DAMAGED)
-        styles = fromstring(archive.read(part), forbid_dtd=True)
-    except KeyError:
-        return np.zeros(0, dtype=np.int64)
-    except (ParseError, DefusedXmlException):
-        raise SheetRefused(DAMAGED) from None
-    percent_formats = set(PERCENT_BUILTIN_FORMATS)
-    for number_format in styles.iter(f"{MAIN_NS}numFmt"):
-        if _is_percent_format(number_format.get("formatCode", "")):
-            percent_formats.add(_int(number_format.get("numFmtId")))
-    cell_formats = styles.find(f"{MAIN_NS}cellXfs")
-    if cell_formats is None:
-        return np.zeros(0, dtype=np.int64)
-    return np.asarray([index for index, xf in enumerate(cell_formats.iter(f"{MAIN_NS}xf"))
-                       if _int(xf.get("numFmtId")) in percent_formats], dtype=np.int64)
-
-
-def _int(text: str | None) -> int:
-    return int(text) if text and text.isdigit() else -1
-
-
-def _is_percent_format(code: str) -> bool:
-    """True when an Excel number format code multiplies by 100: a % not quoted, escaped or in [brackets]."""
-    quoted = bracketed = False
-    characters = iter(code)
-    for char in characters:
-        if quoted:
-            quoted = char != '"'
-        elif bracketed:
-            bracketed = char != "]"
-        elif char == '"':
-            quoted = True
-        elif char == "[":
-            bracketed = True
-        elif char in "\\_*":  # an escaped, padding or fill character is shown, not applied
-            next(characters, None)
-        elif char == "%":
-            return True
-    return False
-
-
-# --- .csv ---------------------------------------------------------------------------------------
-
-def _read_csv(path: Path, known: Mapping[str, str], required: list[str],
-              limits: SheetLimits) -> tuple[list[list], str]:
-    """The CSV as a grid of strings ('' for empty), one list per record, padded to the widest record, and its
-    delimiter."""
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        raise SheetRefused(f"The file is {megabytes(size)}; the upload limit is {megabytes(limits.max_bytes)}.")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise SheetRefused(f"The CSV is not UTF-8 text: byte 0x{data[error.start]:02X} on line {line:,} is not valid "
-                           "UTF-8. In Excel use File > Save As and choose \"CSV UTF-8 (Comma delimited) (*.csv)\".") \
-            from None
-    if "\x00" in text:
-        raise SheetRefused("The CSV contains NUL characters, so it is not a text file; save it again as CSV UTF-8.")
-    delimiter = _sniff_delimiter(text, known, required)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        grid = list(reader)
-    except csv.Error as error:
-        raise SheetRefused(f"The CSV cannot be read at line {reader.line_num:,}: {error}.") from None
-    for record in grid:
-        while record and record[-1] == "":  # Excel pads lines with empty fields out to its widest row
-            record.pop()
-    width = max(map(len, grid), default=0)
-    if len(grid) > limits.max_rows:
-        raise SheetRefused(f"The CSV has {len(grid):,} rows; the limit is {limits.max_rows:,} rows.")
-    if width > limits.max_columns:
-        widest = next(number for number, record in enumerate(grid, start=1) if len(record) == width)
-        raise SheetRefused(f"The CSV has {width:,} columns (row {widest:,}); the limit is {limits.max_columns:,} "
-                           "columns.")
-    for record in grid:
-        if len(record) < width:
-            record.extend([""] * (width - len(record)))
-    return grid, delimiter
-
-
-def _sniff_delimiter(text: str, known: Mapping[str, str], required: list[str]) -> str:
-    """Comma or semicolon: whichever finds the better header in the first rows; a tie goes by the first line."""
-    lines = text[:CSV_SNIFF_CHARS].splitlines()[:HEADER_SEARCH_ROWS]
-    scores = {}
-    for delimiter in CSV_DELIMITERS:
-        chosen, closest = _best_header(list(csv.reader(lines, delimiter=delimiter)), known, required)
-        scores[delimiter] = (1, len(chosen[2])) if chosen else (0, len(closest[1]) if closest else 0)
-    if scores[";"] != scores[","]:
-        return max(CSV_DELIMITERS, key=scores.__getitem__)
-    first_line = next((line for line in lines if line.strip()), "")
-    return ";" if first_line.count(";") > first_line.count(",") else ","

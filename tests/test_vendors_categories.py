@@ -376,3 +376,21 @@ def test_unknown_ids_are_404(client, sign_in_as):
     sign_in_as(Role.ADMIN)
     for path in ("/vendors/999999/edit", "/categories/999999", "/categories/999999/edit"):
         assert client.get(path).status_code == 404, path
+
+
+def test_category_columns_clash_exactly_when_the_importer_reads_them_as_one_header():
+    """One home for header spelling: the category check and the sheet reader never disagree."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from contracts_app.categories.services import _column_id
+    from imports.headers import normalise_header
+
+    slugs = st.from_regex(r"[a-z0-9]{1,4}([-_][a-z0-9]{1,4}){0,2}", fullmatch=True)
+
+    @given(slugs, slugs)
+    def agree(a: str, b: str) -> None:
+        assert (_column_id(a) == _column_id(b)) == (normalise_header(a) == normalise_header(b))
+
+    agree()
+    assert _column_id("work-order") == _column_id("work_order")

@@ -1,6 +1,6 @@
 """The worksheet XML scanner: the fast byte path and the careful parsed path must tell the same story.
 
-Before calamine reads an .xlsx, imports/reader.py scans the sheet's XML for three things a user notices:
+Before calamine reads an .xlsx, imports/worksheet_xml.py scans the sheet's XML for three things a user notices:
 formulas saved without a result (their cells are reported), error cells such as #N/A (reported with the
 error), and cells placed beyond the row or column limit (the upload is refused, naming the cell). The fast
 path (`_scan_bytes`) tests bytes in bulk; when the XML is unusual it must hand over to the parsed path
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imports import reader
+from imports import worksheet_xml
 from imports.limits import SheetLimits, SheetRefused, column_letters
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -134,12 +134,12 @@ def _same_answer(fast, parsed) -> bool:
 @contextmanager
 def chunk_size(size: int):
     """Small chunks make rows straddle the scanner's chunk boundaries."""
-    saved = reader.XML_CHUNK
-    reader.XML_CHUNK = size
+    saved = worksheet_xml.XML_CHUNK
+    worksheet_xml.XML_CHUNK = size
     try:
         yield
     finally:
-        reader.XML_CHUNK = saved
+        worksheet_xml.XML_CHUNK = saved
 
 
 def _expected(rows, limits: SheetLimits):
@@ -167,9 +167,9 @@ SCAN_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=
        breaks=st.booleans())
 def test_both_paths_find_the_same_formulas_errors_and_refusals(rows, limits, chunk, breaks):
     xml = worksheet_xml(rows, breaks=breaks)
-    parsed = _outcome(reader._scan_parsed, xml, limits)
+    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
     with chunk_size(chunk):
-        fast = _outcome(reader._scan_bytes, xml, limits)
+        fast = _outcome(worksheet_xml.scan_bytes, xml, limits)
 
     refused, formula_without_value, error_values = _expected(rows, limits)
     if refused:
@@ -189,9 +189,9 @@ def test_formulas_without_results_and_errors_are_found_in_every_chunk(rows, chun
     Excel row and 0-based column, however the XML falls across chunks."""
     xml = worksheet_xml(rows)
     _, formula_without_value, error_values = _expected(rows, DEFAULT)
-    assert _outcome(reader._scan_parsed, xml, DEFAULT) == ("read", formula_without_value, error_values)
+    assert _outcome(worksheet_xml.scan_parsed, xml, DEFAULT) == ("read", formula_without_value, error_values)
     with chunk_size(chunk):
-        fast = _outcome(reader._scan_bytes, xml, DEFAULT)
+        fast = _outcome(worksheet_xml.scan_bytes, xml, DEFAULT)
     assert fast in (None, ("read", formula_without_value, error_values))
     if chunk >= 128:  # the root tag is in the first chunk: no reason to hand over
         assert fast is not None
@@ -203,9 +203,9 @@ def test_cells_without_references_are_placed_by_the_parsed_path_and_never_guesse
     """Cells (or rows) without r= are placed one after another, as Excel does; the byte path cannot see
     where such a cell lands, so it hands over instead of answering."""
     xml = worksheet_xml(rows)
-    parsed = _outcome(reader._scan_parsed, xml, limits)
+    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
     with chunk_size(chunk):
-        fast = _outcome(reader._scan_bytes, xml, limits)
+        fast = _outcome(worksheet_xml.scan_bytes, xml, limits)
     assert parsed is not None
     has_unreferenced = any(not cell.with_ref for _, _, row_cells in rows for cell in row_cells)
     if has_unreferenced:
@@ -219,9 +219,9 @@ def test_cells_without_references_are_placed_by_the_parsed_path_and_never_guesse
 def test_a_prefixed_worksheet_goes_to_the_parsed_path(rows, limits):
     """`<x:worksheet>` with `<x:c>` cells is valid XML the byte tests do not recognise: None, then the parse."""
     xml = worksheet_xml(rows, root="x:worksheet")
-    assert _outcome(reader._scan_bytes, xml, limits) is None
+    assert _outcome(worksheet_xml.scan_bytes, xml, limits) is None
     refused, formula_without_value, error_values = _expected(rows, limits)
-    parsed = _outcome(reader._scan_parsed, xml, limits)
+    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
     assert parsed[0] == ("refused" if refused else "read")
     if not refused:
         assert parsed == ("read", formula_without_value, error_values)
@@ -238,15 +238,15 @@ def test_unusual_attribute_layouts_hand_over_or_agree(attributes, column, row, l
     cell = f'<c {attributes.format(ref=ref)}><f>A1*2</f></c><c r="A{row}" t="e"><v>#N/A</v></c>'
     xml = (f'<?xml version="1.0"?><worksheet {NS}><sheetData><row r="{row}">{cell}</row></sheetData>'
            "</worksheet>").encode()
-    parsed = _outcome(reader._scan_parsed, xml, limits)
-    fast = _outcome(reader._scan_bytes, xml, limits)
+    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
+    fast = _outcome(worksheet_xml.scan_bytes, xml, limits)
     assert fast is None or _same_answer(fast, parsed)
 
 
 def test_a_dtd_is_refused_by_both_paths():
     xml = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY big "x">]><worksheet ' + NS.encode()
            + b'><sheetData><row r="1"><c r="A1"><v>&big;</v></c></row></sheetData></worksheet>')
-    for scan in (reader._scan_bytes, reader._scan_parsed):
+    for scan in (worksheet_xml.scan_bytes, worksheet_xml.scan_parsed):
         outcome = _outcome(scan, xml, DEFAULT)
         assert outcome[0] == "refused" and "DTD" in outcome[1]
 
@@ -254,7 +254,7 @@ def test_a_dtd_is_refused_by_both_paths():
 def test_a_far_cell_is_named_in_the_refusal():
     rows = [(1, True, [Cell(1, True, "n", None, "1")]), (250_000, True, [Cell(3, True, "n", None, "2")])]
     xml = worksheet_xml(rows)
-    for scan in (reader._scan_bytes, reader._scan_parsed):
+    for scan in (worksheet_xml.scan_bytes, worksheet_xml.scan_parsed):
         outcome = _outcome(scan, xml, DEFAULT)
         assert outcome == ("refused", "Sheet 'Data' uses 250,000 rows (its lowest cell is C250000); the limit is "
                                       "200,000 rows.")
@@ -282,9 +282,9 @@ def _unusual_sheet(rows_xml: str) -> bytes:
 
 
 @pytest.mark.parametrize("layout", sorted(MISREAD_LAYOUTS))
-@pytest.mark.xfail(strict=True, reason="imports/reader.py _scan_bytes misreads this layout instead of returning "
+@pytest.mark.xfail(strict=True, reason="imports/worksheet_xml.py scan_bytes misreads this layout instead of returning "
                                        "None; remove the mark when it hands over")
 def test_each_misread_layout(layout):
     xml = _unusual_sheet(MISREAD_LAYOUTS[layout])
-    fast = _outcome(reader._scan_bytes, xml, DEFAULT)
-    assert fast is None or _same_answer(fast, _outcome(reader._scan_parsed, xml, DEFAULT))
+    fast = _outcome(worksheet_xml.scan_bytes, xml, DEFAULT)
+    assert fast is None or _same_answer(fast, _outcome(worksheet_xml.scan_parsed, xml, DEFAULT))

@@ -9,6 +9,7 @@ from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upl
 
 from ..audit import record_event, snapshot
 from imports.contracts_file import SLUG_RE
+from imports.headers import normalise_header
 from ..savepoints import flush_unique
 
 SLUG_MAX = 80
@@ -46,8 +47,9 @@ def split_columns(text: str | Iterable[str] | None) -> list[str]:
 
 
 def _column_id(name: str) -> str:
-    """Sheet headers are matched ignoring case and punctuation, so work-order and work_order clash."""
-    return name.replace("-", "_")
+    """Two columns clash when the importer would read them as one header (imports.headers.normalise_header):
+    work-order, Work Order and work_order all match the same sheet column."""
+    return normalise_header(name)
 
 
 def list_categories() -> list[tuple[ServiceCategory, int]]:
