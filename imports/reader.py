@@ -33,7 +33,7 @@ from .limits import (DTD_RE, MAIN_NS, RELS_NS, SNIFF_BYTES, SheetLimits, SheetRe
 HEADER_SEARCH_ROWS = 20
 XML_CHUNK = 4 * 1024 * 1024
 REF_WINDOW = 12  # bytes read from each suspect cell reference: 3 letters, 7 digits, the closing quote
-SEGMENT_PAD = b" " * 32  # lets the byte tests look a few bytes past the last cell
+SEGMENT_PAD = b" " * 32  # lets the byte tests look a few bytes past the last cell (more than TAG_WINDOW)
 CSV_DELIMITERS = (",", ";")
 CSV_SNIFF_CHARS = 64 * 1024
 DAMAGED = "The workbook is damaged and cannot be read; open it in Excel, save it again and upload the new file."
@@ -51,7 +51,7 @@ VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.DOTALL)
 CELL_REF_RE = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
 PERCENT_BUILTIN_FORMATS = frozenset({9, 10})  # 0% and 0.00%
 MAX_STYLES_BYTES = 32 * 1024 * 1024
-STYLE_DIGITS = 6  # style indexes read after s=": Excel allows 64,000 cell formats
+TAG_WINDOW = 24  # bytes of a <c> tag looked at for its style: <c r="XFD1048576" s="
 
 
 def normalise_header(text) -> str:
@@ -380,7 +380,7 @@ def _scan_bytes(stream, name: str, limits: SheetLimits, percent_styles: np.ndarr
         if not _note_far_references(segment, data, limits, extent):
             return None
         if len(percent_styles):
-            _note_percent_cells(data, percent_styles, findings)
+            _note_percent_cells(segment, data, percent_styles, findings)
         if _may_hold_formula_without_value_or_error(data):
             _note_formulas_and_errors(segment, findings)
     extent.refuse_beyond(name, limits)
@@ -449,17 +449,21 @@ def _note_far_references(segment: bytes, data: np.ndarray, limits: SheetLimits, 
 
 def _parse_references(data: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(1-based rows, 1-based columns) of the references ('XFD1048576') starting at `references`, column-wise."""
-    window = data[references[:, None] + np.arange(REF_WINDOW)]
-    letters = np.logical_and.accumulate(_is_letter(window), axis=1)
-    in_reference = np.logical_and.accumulate(_is_letter(window) | _is_digit(window), axis=1)
-    digits = in_reference & ~letters
+    window = data[np.arange(REF_WINDOW)[:, None] + references]  # one row per byte: contiguous, fast to step
     row = np.zeros(len(references), dtype=np.int64)
     column = np.zeros(len(references), dtype=np.int64)
+    letters = in_reference = np.ones(len(references), dtype=bool)
+    letter_count = np.zeros(len(references), dtype=np.int64)
     for k in range(REF_WINDOW):
-        codes = window[:, k].astype(np.int64)
-        row = np.where(digits[:, k], row * 10 + codes - 48, row)
-        column = np.where(letters[:, k], column * 26 + (codes | 32) - 96, column)
-    if (in_reference[:, -1] | (letters.sum(1) > 3)).any():
+        codes = window[k].astype(np.int64)
+        is_letter = _is_letter(codes)
+        letters = letters & is_letter
+        in_reference = in_reference & (is_letter | _is_digit(codes))
+        digits = in_reference & ~letters
+        row = np.where(digits, row * 10 + codes - 48, row)
+        column = np.where(letters, column * 26 + (codes | 32) - 96, column)
+        letter_count += letters
+    if (in_reference | (letter_count > 3)).any():
         raise SheetRefused(f"A cell reference lies beyond Excel's grid. {DAMAGED}")
     return row, column
 
@@ -477,33 +481,41 @@ def _note_references_beyond(data: np.ndarray, references: np.ndarray, limits: Sh
             extent.note(int(row[first]), int(column[first]))
 
 
-def _note_percent_cells(data: np.ndarray, percent_styles: np.ndarray, findings: _CellFindings) -> None:
-    """Finds the cells whose style index (s="N" in the <c> tag) is a percentage format, all at once: the
-    style numbers after every s=" are read column-wise, and only cells with a percent style are located."""
+def _note_percent_cells(segment: bytes, data: np.ndarray, percent_styles: np.ndarray,
+                        findings: _CellFindings) -> None:
+    """Finds the cells whose style index (s="N" in the <c> tag) is a percentage format, all at once: the bytes
+    after every s=" are compared with the percent styles' numbers, and only those cells are placed."""
     hits = _pattern_hits(data, b' s="', positions=True)
     if not len(hits):
         return
-    window = data[hits[:, None] + 4 + np.arange(STYLE_DIGITS + 1)]
-    digits = np.logical_and.accumulate(_is_digit(window), axis=1)
-    style = np.zeros(len(hits), dtype=np.int64)
-    for k in range(STYLE_DIGITS):
-        style = np.where(digits[:, k], style * 10 + window[:, k].astype(np.int64) - 48, style)
-    closed = window[np.arange(len(hits)), np.minimum(digits.sum(1), STYLE_DIGITS)] == ord('"')
-    hits = np.sort(hits[closed & digits[:, 0] & np.isin(style, percent_styles)])
+    wanted = np.zeros(len(hits), dtype=bool)
+    for percent_style in percent_styles:  # a workbook has a handful: compare the bytes s="12" directly
+        written = str(int(percent_style)).encode() + b'"'
+        match = np.ones(len(hits), dtype=bool)
+        for k, code in enumerate(written):
+            match &= data[hits + 4 + k] == code
+        wanted |= match
+    hits = hits[wanted]
     if not len(hits):
         return
-    starts = _pattern_hits(data, b"<c r", positions=True)
-    starts = np.sort(starts[(data[starts + 4] == ord("=")) & (data[starts + 5] == ord('"'))])
-    owner = np.searchsorted(starts, hits) - 1
-    hits, owner = hits[owner >= 0], owner[owner >= 0]
-    if not len(hits):
-        return
-    cell_start = starts[owner]
-    tag_ends = np.flatnonzero(data == ord(">"))
-    first_end = tag_ends[np.minimum(np.searchsorted(tag_ends, cell_start), len(tag_ends) - 1)]
-    inside = first_end > hits  # the s=" belongs to the <c> tag, not to a <row> or the cell's content
-    if inside.any():
-        rows, columns = _parse_references(data, cell_start[inside] + 6)
+    # The s=" belongs to a cell when the last '<' before it opens <c r=" and no '>' comes between (not a
+    # <row s="..">, not text inside a cell). Tags longer than the window are looked at one by one.
+    cell_start = np.full(len(hits), -1, dtype=np.int64)
+    closes_after = np.zeros(len(hits), dtype=bool)
+    for back in range(1, TAG_WINDOW + 1):  # step back to the nearest '<', noting any '>' on the way
+        codes = data[np.maximum(hits - back, 0)]
+        open_here = (cell_start < 0) & (codes == ord("<"))
+        cell_start[open_here] = hits[open_here] - back
+        closes_after |= (cell_start < 0) & (codes == ord(">"))
+    seen = (cell_start >= 0) & (hits >= TAG_WINDOW)
+    for i in np.flatnonzero(~seen):
+        cell_start[i] = segment.rfind(b"<", 0, int(hits[i]))
+        closes_after[i] = cell_start[i] < 0 or segment.find(b">", int(cell_start[i]), int(hits[i])) >= 0
+    cell_start = np.maximum(cell_start, 0)
+    in_cell = ~closes_after & (data[cell_start + 1] == ord("c")) & (data[cell_start + 2] == ord(" ")) \
+        & (data[cell_start + 3] == ord("r")) & (data[cell_start + 4] == ord("=")) & (data[cell_start + 5] == ord('"'))
+    if in_cell.any():
+        rows, columns = _parse_references(data, cell_start[in_cell] + 6)
         findings.note_percent(rows, columns - 1)
 
 
