@@ -45,6 +45,9 @@ VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|>(.*?)</v>)", re.DOTALL)
 CELL_REF_RE = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
 PERCENT_BUILTIN_FORMATS = frozenset({9, 10})  # 0% and 0.00%
 MAX_STYLES_BYTES = 32 * 1024 * 1024
+# Valid XML that Excel never writes but other tools may; the byte tests below would misread it (a far cell
+# missed is the dangerous case), so its presence hands the sheet to the parsed path.
+UNUSUAL_MARKERS = (b"='", b"<!--", b"<![CDATA[", b"&#", b"<c\n", b"<c\t", b"<c\r", b":c ", b":c>", b":row")
 TAG_WINDOW = 24  # bytes of a <c> tag looked at for its style: <c r="XFD1048576" s="
 
 
@@ -125,6 +128,8 @@ def scan_bytes(stream, name: str, limits: SheetLimits, percent_styles: np.ndarra
         return None
     findings, extent = CellFindings(), _Extent()
     for segment in _whole_rows(first, stream):
+        if any(marker in segment for marker in UNUSUAL_MARKERS):
+            return None
         data = np.frombuffer(segment + SEGMENT_PAD, dtype=np.uint8)
         if not _note_far_references(segment, data, limits, extent):
             return None

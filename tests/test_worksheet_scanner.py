@@ -13,11 +13,12 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imports import worksheet_xml
+from imports import worksheet_xml as scanner
 from imports.limits import SheetLimits, SheetRefused, column_letters
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -110,10 +111,13 @@ def sheets(draw, all_refs: bool = True, edges: bool = True):
     return rows
 
 
+NO_PERCENT_STYLES = np.array([], dtype=np.int64)  # no cell is formatted as a percentage
+
+
 def _outcome(scan, xml: bytes, limits: SheetLimits):
     """What the user would see: the refusal message, or the findings."""
     try:
-        result = scan(io.BytesIO(xml), "Data", limits)
+        result = scan(io.BytesIO(xml), "Data", limits, NO_PERCENT_STYLES)
     except SheetRefused as refused:
         return ("refused", str(refused))
     if result is None:
@@ -134,12 +138,12 @@ def _same_answer(fast, parsed) -> bool:
 @contextmanager
 def chunk_size(size: int):
     """Small chunks make rows straddle the scanner's chunk boundaries."""
-    saved = worksheet_xml.XML_CHUNK
-    worksheet_xml.XML_CHUNK = size
+    saved = scanner.XML_CHUNK
+    scanner.XML_CHUNK = size
     try:
         yield
     finally:
-        worksheet_xml.XML_CHUNK = saved
+        scanner.XML_CHUNK = saved
 
 
 def _expected(rows, limits: SheetLimits):
@@ -167,9 +171,9 @@ SCAN_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=
        breaks=st.booleans())
 def test_both_paths_find_the_same_formulas_errors_and_refusals(rows, limits, chunk, breaks):
     xml = worksheet_xml(rows, breaks=breaks)
-    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
+    parsed = _outcome(scanner.scan_parsed, xml, limits)
     with chunk_size(chunk):
-        fast = _outcome(worksheet_xml.scan_bytes, xml, limits)
+        fast = _outcome(scanner.scan_bytes, xml, limits)
 
     refused, formula_without_value, error_values = _expected(rows, limits)
     if refused:
@@ -189,9 +193,9 @@ def test_formulas_without_results_and_errors_are_found_in_every_chunk(rows, chun
     Excel row and 0-based column, however the XML falls across chunks."""
     xml = worksheet_xml(rows)
     _, formula_without_value, error_values = _expected(rows, DEFAULT)
-    assert _outcome(worksheet_xml.scan_parsed, xml, DEFAULT) == ("read", formula_without_value, error_values)
+    assert _outcome(scanner.scan_parsed, xml, DEFAULT) == ("read", formula_without_value, error_values)
     with chunk_size(chunk):
-        fast = _outcome(worksheet_xml.scan_bytes, xml, DEFAULT)
+        fast = _outcome(scanner.scan_bytes, xml, DEFAULT)
     assert fast in (None, ("read", formula_without_value, error_values))
     if chunk >= 128:  # the root tag is in the first chunk: no reason to hand over
         assert fast is not None
@@ -203,9 +207,9 @@ def test_cells_without_references_are_placed_by_the_parsed_path_and_never_guesse
     """Cells (or rows) without r= are placed one after another, as Excel does; the byte path cannot see
     where such a cell lands, so it hands over instead of answering."""
     xml = worksheet_xml(rows)
-    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
+    parsed = _outcome(scanner.scan_parsed, xml, limits)
     with chunk_size(chunk):
-        fast = _outcome(worksheet_xml.scan_bytes, xml, limits)
+        fast = _outcome(scanner.scan_bytes, xml, limits)
     assert parsed is not None
     has_unreferenced = any(not cell.with_ref for _, _, row_cells in rows for cell in row_cells)
     if has_unreferenced:
@@ -219,9 +223,9 @@ def test_cells_without_references_are_placed_by_the_parsed_path_and_never_guesse
 def test_a_prefixed_worksheet_goes_to_the_parsed_path(rows, limits):
     """`<x:worksheet>` with `<x:c>` cells is valid XML the byte tests do not recognise: None, then the parse."""
     xml = worksheet_xml(rows, root="x:worksheet")
-    assert _outcome(worksheet_xml.scan_bytes, xml, limits) is None
+    assert _outcome(scanner.scan_bytes, xml, limits) is None
     refused, formula_without_value, error_values = _expected(rows, limits)
-    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
+    parsed = _outcome(scanner.scan_parsed, xml, limits)
     assert parsed[0] == ("refused" if refused else "read")
     if not refused:
         assert parsed == ("read", formula_without_value, error_values)
@@ -238,15 +242,15 @@ def test_unusual_attribute_layouts_hand_over_or_agree(attributes, column, row, l
     cell = f'<c {attributes.format(ref=ref)}><f>A1*2</f></c><c r="A{row}" t="e"><v>#N/A</v></c>'
     xml = (f'<?xml version="1.0"?><worksheet {NS}><sheetData><row r="{row}">{cell}</row></sheetData>'
            "</worksheet>").encode()
-    parsed = _outcome(worksheet_xml.scan_parsed, xml, limits)
-    fast = _outcome(worksheet_xml.scan_bytes, xml, limits)
+    parsed = _outcome(scanner.scan_parsed, xml, limits)
+    fast = _outcome(scanner.scan_bytes, xml, limits)
     assert fast is None or _same_answer(fast, parsed)
 
 
 def test_a_dtd_is_refused_by_both_paths():
     xml = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY big "x">]><worksheet ' + NS.encode()
            + b'><sheetData><row r="1"><c r="A1"><v>&big;</v></c></row></sheetData></worksheet>')
-    for scan in (worksheet_xml.scan_bytes, worksheet_xml.scan_parsed):
+    for scan in (scanner.scan_bytes, scanner.scan_parsed):
         outcome = _outcome(scan, xml, DEFAULT)
         assert outcome[0] == "refused" and "DTD" in outcome[1]
 
@@ -254,15 +258,14 @@ def test_a_dtd_is_refused_by_both_paths():
 def test_a_far_cell_is_named_in_the_refusal():
     rows = [(1, True, [Cell(1, True, "n", None, "1")]), (250_000, True, [Cell(3, True, "n", None, "2")])]
     xml = worksheet_xml(rows)
-    for scan in (worksheet_xml.scan_bytes, worksheet_xml.scan_parsed):
+    for scan in (scanner.scan_bytes, scanner.scan_parsed):
         outcome = _outcome(scan, xml, DEFAULT)
         assert outcome == ("refused", "Sheet 'Data' uses 250,000 rows (its lowest cell is C250000); the limit is "
                                       "200,000 rows.")
 
 
 # Valid XML that Excel does not write but other tools may: the byte path must hand over (None) or agree.
-# Today it answers wrongly for each of these; the careful path is right. Each case is a strict xfail, so
-# the mark must go once the reader hands them over.
+# The byte path used to answer wrongly for each of these; it now hands them over.
 # A far cell it misses is the dangerous case: calamine would then allocate the whole empty rectangle.
 MISREAD_LAYOUTS = {
     "single-quoted reference on a far cell": "<row r='300000'><c r='A300000'><v>1</v></c></row>",
@@ -282,9 +285,7 @@ def _unusual_sheet(rows_xml: str) -> bytes:
 
 
 @pytest.mark.parametrize("layout", sorted(MISREAD_LAYOUTS))
-@pytest.mark.xfail(strict=True, reason="imports/worksheet_xml.py scan_bytes misreads this layout instead of returning "
-                                       "None; remove the mark when it hands over")
-def test_each_misread_layout(layout):
+def test_each_unusual_layout_is_handed_to_the_parsed_path(layout):
     xml = _unusual_sheet(MISREAD_LAYOUTS[layout])
-    fast = _outcome(worksheet_xml.scan_bytes, xml, DEFAULT)
-    assert fast is None or _same_answer(fast, _outcome(worksheet_xml.scan_parsed, xml, DEFAULT))
+    fast = _outcome(scanner.scan_bytes, xml, DEFAULT)
+    assert fast is None or _same_answer(fast, _outcome(scanner.scan_parsed, xml, DEFAULT))
