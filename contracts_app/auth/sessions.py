@@ -69,8 +69,8 @@ def register_first_steps(app: Flask) -> None:
         if user.must_change_password and request.endpoint != "auth.change_password":
             flash("Choose a new password before you go on.", "warning")
             return redirect(url_for("auth.change_password"))
-        second_factor_by_provider = (session.get("signed_in_with") == "sso"
-                                     and current_app.config.get("OIDC_TRUSTS_IDP_MFA", True))
+        # An SSO sign-in got its second factor from the city's provider (trusted, or shown in the token).
+        second_factor_by_provider = session.get("signed_in_with") == "sso"
         if not user.must_change_password and not user.mfa_enabled and required_for(user.role) \
                 and not second_factor_by_provider and request.endpoint != "auth.mfa_setup":
             flash("Your role needs two-step sign-in: set it up before you go on.", "warning")

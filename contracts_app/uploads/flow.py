@@ -287,15 +287,18 @@ class AlreadyDone(UploadRefused):
     """Someone else committed this sheet, or another one for its month, first; nothing changed."""
 
 
+def _at(upload: Upload) -> str:
+    return f" at {upload.committed_at:%Y-%m-%d %H:%M} UTC" if upload.committed_at else ""
+
+
 def _not_committable(upload: Upload) -> UploadRefused:
     if upload.status == UploadStatus.COMMITTED:
-        return AlreadyDone(f"Already committed by {committed_by(upload)} at {upload.committed_at:%Y-%m-%d %H:%M} UTC; "
-                           "nothing changed.")
+        return AlreadyDone(f"Already committed by {committed_by(upload)}{_at(upload)}; nothing changed.")
     if upload.status == UploadStatus.REPLACED:
         winner = db.session.get(Upload, upload.superseded_by_id) if upload.superseded_by_id else None
         if winner is not None:
             return AlreadyDone(
-                f"{upload.period} was committed by {committed_by(winner)} at {winner.committed_at:%Y-%m-%d %H:%M} UTC "
+                f"{upload.period} was committed by {committed_by(winner)}{_at(winner)} "
                 f"from upload #{winner.id} ({winner.filename}); this sheet was not committed and nothing changed. "
                 "To use it instead, upload it again and replace that month's data with a reason.")
     return UploadRefused(f"This upload is {upload.status.value}; only a checked, staged sheet can be committed.")
