@@ -208,3 +208,15 @@ def test_recommendation_page_switches_basis_records_it_and_shows_the_score_used(
     assert by_name["Alder"].score == pytest.approx(THETA["Alder"], abs=1e-6)
     shown = _text(signed_in.get(f"/recommendations/{saved.id}"))
     assert "basis: shrunk score" in shown and "79.4 shrunk; S 77.5" in shown
+
+
+def test_vendor_page_shows_its_shrunk_score_interval_comparison_and_rank_range(signed_in, world):
+    _, vendors = world
+    response = signed_in.get(f"/vendors/{vendors['Cedar'].id}")
+    assert response.status_code == 200
+    text = _text(response)
+    assert "Shrunk score 87.8 90 % interval 79.9 to 95.6" in text
+    assert "no different from the category (mean 83.6)" in text and "Rank range rank 1–2" in text
+    assert 'data-testid="vendor-interval"' in response.get_data(as_text=True)
+    birch = _text(signed_in.get(f"/vendors/{vendors['Birch'].id}"))
+    assert "below the category" in birch and "Rank range" not in birch  # not ranked: no rank range

@@ -32,11 +32,9 @@ from scoring.uncertainty import CategoryUncertainty, funnel_limits
 
 from ..charts import FunnelPoint, IntervalItem, bar_chart, funnel_plot, interval_chart, sparkline
 from ..contracts.contracts_file import SLUG_RE
-from ..scores.rankings import CategoryRanking, VendorRanking, category_ranking
+from ..scores.rankings import COMPARISON_WORDS, CategoryRanking, VendorRanking, category_ranking, rank_range_words
 from ..templating import number
 
-COMPARISON_WORDS = {"above": "above the category", "within": "no different from the category",
-                    "below": "below the category"}
 WINDOW_RE = re.compile(r"^[0-9]{1,3}$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -100,14 +98,6 @@ class RankingRow:
     @property
     def rank_range_words(self) -> str | None:
         return rank_range_words(self.ranking.rank_range)
-
-
-def rank_range_words(span: tuple[int, int] | None) -> str | None:
-    """'rank 1–3', or 'rank 2' when the interval allows one place only."""
-    if span is None:
-        return None
-    best, worst = span
-    return f"rank {best}" if best == worst else f"rank {best}–{worst}"
 
 
 @dataclass

@@ -23,6 +23,18 @@ from scoring.rankings import (
 )
 
 
+COMPARISON_WORDS = {"above": "above the category", "within": "no different from the category",
+                    "below": "below the category"}
+
+
+def rank_range_words(span: tuple[int, int] | None) -> str | None:
+    """'rank 1–3', or 'rank 2' when the interval allows one place only."""
+    if span is None:
+        return None
+    best, worst = span
+    return f"rank {best}" if best == worst else f"rank {best}–{worst}"
+
+
 @dataclass
 class VendorRanking:
     vendor: Vendor
