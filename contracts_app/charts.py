@@ -227,14 +227,14 @@ def interval_chart(items: Sequence[IntervalItem], *, mean: float, title: str, de
                      f'stroke="{DARK}" stroke-width="1.5"/></g>')
     parts.append(f'<line x1="{x(mean):.1f}" x2="{x(mean):.1f}" y1="{top - 4}" y2="{height - bottom}" stroke="{DARK}" '
                  f'stroke-dasharray="5 3" stroke-width="1.5"><title>category mean {_fmt(mean)}</title></line>')
-    legend = height - 6
-    parts.append(f'<line x1="{left}" x2="{left + 20}" y1="{legend - 4}" y2="{legend - 4}" stroke="{DARK}" '
-                 f'stroke-dasharray="5 3"/><text x="{left + 24}" y="{legend}" font-size="11" fill="{DARK}">'
+    legend, lx = height - 6, 60
+    parts.append(f'<line x1="{lx}" x2="{lx + 20}" y1="{legend - 4}" y2="{legend - 4}" stroke="{DARK}" '
+                 f'stroke-dasharray="5 3"/><text x="{lx + 24}" y="{legend}" font-size="11" fill="{DARK}">'
                  f'category mean {_fmt(mean)}</text>'
-                 f'<line x1="{left + 150}" x2="{left + 150}" y1="{legend - 10}" y2="{legend + 2}" stroke="{DARK}" '
-                 f'stroke-width="1.5"/><text x="{left + 156}" y="{legend}" font-size="11" fill="{DARK}">raw score'
-                 f'</text><circle cx="{left + 230}" cy="{legend - 4}" r="3.5" fill="{BLUE}"/>'
-                 f'<text x="{left + 238}" y="{legend}" font-size="11" fill="{DARK}">shrunk score, 90 % interval</text>')
+                 f'<line x1="{lx + 150}" x2="{lx + 150}" y1="{legend - 10}" y2="{legend + 2}" stroke="{DARK}" '
+                 f'stroke-width="1.5"/><text x="{lx + 156}" y="{legend}" font-size="11" fill="{DARK}">raw score'
+                 f'</text><circle cx="{lx + 230}" cy="{legend - 4}" r="3.5" fill="{BLUE}"/>'
+                 f'<text x="{lx + 238}" y="{legend}" font-size="11" fill="{DARK}">shrunk score with its 90 % interval</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

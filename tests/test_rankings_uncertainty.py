@@ -103,7 +103,7 @@ def test_page_shows_shrunk_scores_intervals_comparison_rank_range_and_funnel(sig
     text = _text(response)
     assert 'data-testid="interval-chart"' in html and 'data-testid="funnel-chart"' in html
     assert "Cedar: shrunk score 87.8, 90 % interval 79.9 to 95.6, raw score 90, within the category" in unescape(html)
-    assert "87.8 79.9 to 95.6" in text and "rank 1–2" in text
+    assert "87.8 79.9 to 95.6 no different from the category rank 1–2" in text
     assert "no different from the category" in text and "below the category" in text
     assert "category mean 83.6" in unescape(html)
     assert "median over the vendors" in text  # the funnel's typical Σn²/Σn is documented
