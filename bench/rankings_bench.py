@@ -14,7 +14,9 @@ Measured in one run, interleaved so drift in the machine hits every page alike (
 Flask's test client, signed in as finance, after a warm-up):
   healthz    - GET /healthz (the floor)
   rankings   - GET /rankings/?category=asphalt-resurfacing&period=2026-10&window=6 (100 vendors, with the
-               §3b shrunk scores, intervals, rank ranges, interval chart and funnel plot; no rendering cache)
+               §3b shrunk scores, intervals, rank ranges, interval chart and funnel plot), rendered content cached
+               per data version (a counter every write transaction bumps)
+  rankings_cold - the same with its cache cleared first: the page without the cache (informational)
   scorecard  - GET /contracts/<id>/scorecard, cycling through 5 contracts
   recompute  - recompute_period of one contract-period just committed through commit_rows (a fresh
                month, 2026-11, ~83 rows), in a fresh session, flush and commit included
@@ -458,6 +460,15 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
         first = _get(client, rankings_url).get_data(as_text=True)
         if 'data-testid="interval-chart"' not in first or 'data-testid="funnel-chart"' not in first:
             raise PageFailed("the rankings page shows no §3b intervals or funnel plot for the bench category")
+
+        def rankings_cold(i):  # the first view after a write: nothing rendered for this data version yet
+            from contracts_app.rankings.cache import rendered_rankings
+
+            rendered_rankings.clear()
+            _get(client, rankings_url)
+
+        pages["rankings_cold"] = {"call": rankings_cold, "what": "the same, its rendering cache cleared first "
+                                                             "(the page without the cache)", "informational": True}
     else:
         from contracts_app.scores.rankings import vendor_rankings
 
@@ -614,7 +625,7 @@ def report(results: dict, built: dict | None, cached: Path, measured_seconds: fl
         print(f"NOTE: {note}")
     print(f"{'wall ms':<10} {'median':>7} {'p95':>7} {'max':>7} {'p95/healthz':>12} | {'cpu ms':>6} {'median':>7} "
           f"{'p95':>7}   what")
-    for name in ("healthz", "rankings", "scorecard"):
+    for name in ("healthz", "rankings", "rankings_cold", "scorecard"):
         if name not in results:
             continue
         r = results[name]

@@ -3,6 +3,7 @@ from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, db, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
+from .data_version import DataVersion
 from .recommendations import Recommendation, RecommendationLine
 from .scores import ClauseResult, ContractPeriodScore
 from .types import (
@@ -21,7 +22,7 @@ from .users import ContractAssignment, User
 __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "Direction", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
+    "Curve", "DataVersion", "Direction", "Observation", "OutcomeClause", "Recommendation", "RecommendationLine",
     "RecommendationStatus", "Role", "ServiceCategory", "Upload", "UploadStatus", "User", "Vendor",
     "db", "utcnow",
 ]

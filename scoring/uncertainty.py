@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Generic, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from .tolerance import score_key
@@ -139,18 +139,18 @@ def category_uncertainty(periods_by_vendor: Mapping[Key, Iterable[tuple]], ranke
     without a scored period are left out. `ranked`: the vendors that are not insufficient data (R).
     """
     scored = {key: p for key, p in ((key, scored_periods(v)) for key, v in periods_by_vendor.items()) if p}
-    base = {key: VendorUncertainty(score=weighted_score(p), periods=len(p), observations=sum(n for _, n in p),
-                                   concentration=concentration(p)) for key, p in scored.items()}
+    base = {key: dict(score=weighted_score(p), periods=len(p), observations=sum(n for _, n in p),
+                      concentration=concentration(p)) for key, p in scored.items()}
     ranked_keys = [key for key in dict.fromkeys(ranked) if key in scored]
     sigma2 = within_variance(scored.values())
     if sigma2 is None:
-        return CategoryUncertainty(vendors=base, why_none=NO_TWO_PERIODS)
-    se2 = {key: sigma2 * v.concentration for key, v in base.items()}
-    with_se = {key: replace(v, se2=se2[key]) for key, v in base.items()}
+        return CategoryUncertainty(vendors={k: VendorUncertainty(**v) for k, v in base.items()}, why_none=NO_TWO_PERIODS)
+    se2 = {key: sigma2 * v["concentration"] for key, v in base.items()}
     if len(ranked_keys) < 2:
-        return CategoryUncertainty(vendors=with_se, within_variance=sigma2, why_none=FEWER_THAN_TWO_RANKED)
+        return CategoryUncertainty(vendors={k: VendorUncertainty(**v, se2=se2[k]) for k, v in base.items()},
+                                   within_variance=sigma2, why_none=FEWER_THAN_TWO_RANKED)
 
-    scores = [base[key].score for key in ranked_keys]
+    scores = [base[key]["score"] for key in ranked_keys]
     tau2 = between_variance(scores, [se2[key] for key in ranked_keys])
     totals = [se2[key] + tau2 for key in ranked_keys]
     if any(total == 0 or math.isinf(1 / total) for total in totals):  # (a subnormal total counts as 0)
@@ -160,16 +160,17 @@ def category_uncertainty(periods_by_vendor: Mapping[Key, Iterable[tuple]], ranke
         sum_weights = math.fsum(weights)
         mean, plain = math.fsum(w * s for w, s in zip(weights, scores)) / sum_weights, False
 
-    vendors: dict[Key, VendorUncertainty] = {}
-    for key, v in with_se.items():
-        b, theta, sd = shrink(v.score, se2[key], tau2, mean, sum_weights)
+    figures: dict[Key, dict] = {}
+    for key, v in base.items():
+        b, theta, sd = shrink(v["score"], se2[key], tau2, mean, sum_weights)
         low, high = theta - Z90 * sd, theta + Z90 * sd
-        vendors[key] = replace(v, shrinkage=b, shrunk_score=theta, sd=sd, interval_low=low, interval_high=high,
-                                comparison=compare(low, high, mean))
-    for key, span in rank_ranges({key: (vendors[key].interval_low, vendors[key].interval_high)
+        figures[key] = dict(v, se2=se2[key], shrinkage=b, shrunk_score=theta, sd=sd, interval_low=low,
+                            interval_high=high, comparison=compare(low, high, mean))
+    for key, span in rank_ranges({key: (figures[key]["interval_low"], figures[key]["interval_high"])
                                   for key in ranked_keys}).items():
-        vendors[key] = replace(vendors[key], rank_range=span)
-    return CategoryUncertainty(vendors=vendors, within_variance=sigma2, between_variance=tau2, category_mean=mean,
+        figures[key]["rank_range"] = span
+    return CategoryUncertainty(vendors={k: VendorUncertainty(**v) for k, v in figures.items()},
+                               within_variance=sigma2, between_variance=tau2, category_mean=mean,
                                plain_mean=plain, sum_weights=sum_weights)
 
 

@@ -456,14 +456,14 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, world):
 
 
 def test_the_page_follows_new_scores_and_renamed_vendors(client, world, session):
-    """The rendered ranking is reused only while the data is unchanged."""
+    """The rendered ranking is reused only while the committed data is unchanged (other requests see only that)."""
     user = UserFactory(role=Role.FINANCE)
     client.sign_in(user.email, TEST_PASSWORD)
     url = "/rankings/?category=asphalt-test&period=2026-06&window=6"
     before = _text(client.get(url))
     assert "Alder Paving" in before and "Alder Paving & Sons" not in before
     update_vendor(world.vendors["A"], {"name": "Alder Paving & Sons", "contact_email": ""})
-    session.flush()
+    session.commit()
     assert "Alder Paving &amp; Sons" in client.get(url).get_data(as_text=True)
 
     newcomer = world.vendors["E"]
@@ -473,7 +473,7 @@ def test_the_page_follows_new_scores_and_renamed_vendors(client, world, session)
     rows = CheckedRows(row_numbers=list(range(2, 42)), row_keys=[f"n{i}" for i in range(40)],
                        work_dates=[date(2026, 6, 2)] * 40, values={"pci_after": [95.0] * 40}, context={})
     commit_rows(contract, "2026-06", rows, filename="june.xlsx", sha256="e" * 64)
-    session.flush()
+    session.commit()
     after = {r["cell1"]: r for r in _rows(client.get(url))}
     # Elm Newcomer's new June month (40 rows, all met) moves its score and observations.
     assert after["Elm Newcomer"]["observations"] == str(int(counted["Elm Newcomer"]["observations"]) + 40)

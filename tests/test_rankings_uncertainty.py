@@ -220,3 +220,24 @@ def test_vendor_page_shows_its_shrunk_score_interval_comparison_and_rank_range(s
     assert 'data-testid="vendor-interval"' in response.get_data(as_text=True)
     birch = _text(signed_in.get(f"/vendors/{vendors['Birch'].id}"))
     assert "below the category" in birch and "Rank range" not in birch  # not ranked: no rank range
+
+
+def test_every_write_transaction_bumps_the_data_version_the_page_cache_keys_on(app, world, session, signed_in):
+    from contracts_app.rankings.cache import data_version
+    from models import DataVersion, db
+
+    url = "/rankings/?category=asphalt-sure&period=2026-06&window=6"
+    assert "Alder" in _text(signed_in.get(url))
+    before = data_version()
+    # a change written without an audit event and without a new score: the vendor renamed in SQL
+    from sqlalchemy import update
+
+    from models import Vendor
+    db.session.execute(update(Vendor).where(Vendor.name == "Alder").values(name="Alder Renamed"))
+    db.session.commit()
+    assert data_version() != before
+    assert "Alder Renamed" in _text(signed_in.get(url))
+    quiet = data_version()
+    db.session.commit()  # nothing written: no bump
+    assert data_version() == quiet
+    assert db.session.get(DataVersion, 1) is not None

@@ -1,15 +1,17 @@
 """Vendor rankings in a category (SPEC §3, §3b): the page and its .xlsx and .csv exports; everyone signed in.
 
-No rendering cache: the page with §3b meets its target without one (bench/rankings_bench.py), and a
-cache keyed on anything but a true data version can serve stale figures.
+The rendered content is cached per query and data version (`cache.py`): a counter every write
+transaction bumps, so a cached page is never stale.
 """
 from __future__ import annotations
 
 from io import BytesIO
 
 from flask import Blueprint, abort, make_response, render_template, request, send_file
+from markupsafe import Markup
 from scoring.rankings import WINDOW_MAX, WINDOW_MIN
 
+from .cache import data_version, rendered_rankings
 from .services import (
     XLSX_MIMETYPE,
     ExportRefused,
@@ -26,13 +28,19 @@ from .services import (
 bp = Blueprint("rankings", __name__, url_prefix="/rankings")
 
 
-@bp.get("/")
-def index():
+def _render_content() -> tuple[Markup, int]:
     page = ranking_page(read_request(request.args))
     status = 400 if page.request.errors else 200
     window_text = describe_window(page.request) if page.request.period else None
-    return render_template("rankings/index.html", page=page, window_text=window_text, window_min=WINDOW_MIN,
-                           window_max=WINDOW_MAX), status
+    return Markup(render_template("rankings/_content.html", page=page, window_text=window_text,
+                                  window_min=WINDOW_MIN, window_max=WINDOW_MAX)), status
+
+
+@bp.get("/")
+def index():
+    key = (tuple(sorted(request.args.items(multi=True))), data_version())
+    content, status = rendered_rankings.get_or_render(key, _render_content)
+    return render_template("rankings/index.html", content=content), status
 
 
 def _export_request_or_abort() -> RankingRequest:
