@@ -274,13 +274,14 @@ def _uncertainty_charts(page: RankingPage, ranking: CategoryRanking, request: Ra
         desc=(f"Category mean {number(u.category_mean, 1)}. {above} vendors above the category, {below} below, "
               f"{len(scored) - above - below} no different from it."))
     rho = page.typical_per_period = typical_per_period(ranking)
-    outside = [r.vendor.name for r in scored
-               if not funnel_limits(u.category_mean, u.within_variance, rho, r.observations)[0] <= r.score
-               <= funnel_limits(u.category_mean, u.within_variance, rho, r.observations)[1]]
+    def limits(n: float) -> tuple[float, float]:
+        return funnel_limits(u.category_mean, u.within_variance, rho, n)
+
+    outside = [r.vendor.name for r in scored if not limits(r.observations)[0] <= r.score <= limits(r.observations)[1]]
     page.funnel_chart = funnel_plot(
         [FunnelPoint(label=r.vendor.name, observations=r.observations, score=r.score, ranked=r.rank is not None)
          for r in scored],
-        mean=u.category_mean, limits=lambda n: funnel_limits(u.category_mean, u.within_variance, rho, n),
+        mean=u.category_mean, limits=limits,
         title=f"Funnel plot: vendor score against observations in {request.category.name}, {window}",
         desc=(f"Category mean {number(u.category_mean, 1)}; 90 % limits narrow as observations grow. "
               f"{len(outside)} of {len(scored)} vendors outside the funnel"
