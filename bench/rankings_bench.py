@@ -13,11 +13,14 @@ every run works on a fresh copy of it. `--rebuild` throws the cache away and bui
 Measured in one run, interleaved so drift in the machine hits every page alike (server time through
 Flask's test client, signed in as finance, after a warm-up):
   healthz    - GET /healthz (the floor)
-  rankings   - GET /rankings/?category=asphalt-resurfacing&period=2026-10&window=6 (100 vendors)
+  rankings   - GET /rankings/?category=asphalt-resurfacing&period=2026-10&window=6 (100 vendors, with the
+               §3b shrunk scores, intervals, rank ranges, interval chart and funnel plot), rendered content cached
+               per data version (a counter every write transaction bumps)
+  rankings_cold - the same with its cache cleared first: the page without the cache (informational)
   scorecard  - GET /contracts/<id>/scorecard, cycling through 5 contracts
   recompute  - recompute_period of one contract-period just committed through commit_rows (a fresh
                month, 2026-11, ~83 rows), in a fresh session, flush and commit included
-Targets: rankings and scorecard p95 <= 100 ms and <= 20 x the /healthz median; recompute <= 200 ms.
+Targets: rankings p95 <= 50 ms, scorecard p95 <= 100 ms, both <= 20 x the /healthz median; recompute <= 200 ms.
 If a page is not built yet (its URL matches no route), the bench says so loudly and measures the stand-in
 (the rankings service `vendor_rankings`, the contract detail page); a page that exists but answers
 anything but 200 stops the bench. A missed target is profiled (cProfile and the SQL statements by time).
@@ -65,6 +68,7 @@ RANKED_CATEGORY = "asphalt-resurfacing"  # every vendor has a contract here: the
 EMAIL, PASSWORD = "finance@bench.city", "bench-finance-password"
 
 TARGET_P95_MS = 100.0
+TARGET_P95_MS_BY_PAGE = {"rankings": 50.0}  # the rankings page with SPEC §3b, no rendering cache (issue 11)
 TARGET_HEALTHZ_RATIO = 20.0
 TARGET_RECOMPUTE_MS = 200.0
 
@@ -453,14 +457,18 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
     if _route_exists(app, "/rankings/"):
         pages["rankings"] = {"call": lambda i: _get(client, rankings_url), "what": f"GET {rankings_url}"}
 
-        def rankings_cold(i):  # the first view after scores changed: nothing rendered yet
+        first = _get(client, rankings_url).get_data(as_text=True)
+        if 'data-testid="interval-chart"' not in first or 'data-testid="funnel-chart"' not in first:
+            raise PageFailed("the rankings page shows no §3b intervals or funnel plot for the bench category")
+
+        def rankings_cold(i):  # the first view after a write: nothing rendered for this data version yet
             from contracts_app.rankings.cache import rendered_rankings
 
             rendered_rankings.clear()
             _get(client, rankings_url)
 
-        pages["rankings_cold"] = {"call": rankings_cold, "what": "the same, its rendering cache cleared first",
-                                  "informational": True}
+        pages["rankings_cold"] = {"call": rankings_cold, "what": "the same, its rendering cache cleared first "
+                                                             "(the page without the cache)", "informational": True}
     else:
         from contracts_app.rankings.standings import vendor_rankings
 
@@ -519,7 +527,7 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
                       "stand_in": pages[name].get("stand_in", False)} for name, t in times.items()}
     floor = results["healthz"]["median"]
     missed = [name for name in ("rankings", "scorecard")
-              if results[name]["p95"] > TARGET_P95_MS or results[name]["p95"] > TARGET_HEALTHZ_RATIO * floor]
+              if results[name]["p95"] > _target(name) or results[name]["p95"] > TARGET_HEALTHZ_RATIO * floor]
     for name in ("rankings", "scorecard"):
         with timer.collecting():
             pages[name]["call"](0)
@@ -533,6 +541,10 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
     results["notes"] = notes
     results["load"] = (load_before, os.getloadavg()[0])
     return results
+
+
+def _target(name: str) -> float:
+    return TARGET_P95_MS_BY_PAGE.get(name, TARGET_P95_MS)
 
 
 def _profile(run) -> str:
@@ -647,11 +659,11 @@ def report(results: dict, built: dict | None, cached: Path, measured_seconds: fl
     for name in ("rankings", "scorecard"):
         r = results[name]
         label = f"{name}{' (stand-in)' if r['stand_in'] else ''}"
-        ok = r["p95"] <= TARGET_P95_MS
+        ok = r["p95"] <= _target(name)
         ratio = r["p95"] / floor
         ok_ratio = ratio <= TARGET_HEALTHZ_RATIO
         ok_all &= ok and ok_ratio
-        print(f"{label + ' p95':<28} = {r['p95']:7.2f} ms  (target <= {TARGET_P95_MS:g} ms)       {_verdict(ok)}")
+        print(f"{label + ' p95':<28} = {r['p95']:7.2f} ms  (target <= {_target(name):g} ms)       {_verdict(ok)}")
         print(f"{label + ' p95 / healthz':<28} = {ratio:7.1f} x   (target <= {TARGET_HEALTHZ_RATIO:g} x healthz "
               f"median {floor:.2f} ms)  {_verdict(ok_ratio)}")
     ok = rc["median"] <= TARGET_RECOMPUTE_MS

@@ -3,6 +3,7 @@ from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
+from .data_version import DataVersion
 from .jobs import Job
 from .recommendations import Recommendation, RecommendationLine
 from .scores import ClauseResult, ContractPeriodScore
@@ -23,7 +24,7 @@ from .users import ContractAssignment, SignInThrottle, User
 __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation",
+    "Curve", "DataVersion", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation",
     "RecommendationLine", "RecommendationStatus", "Role", "ServiceCategory", "SignInThrottle", "Upload", "UploadStatus",
     "User", "Vendor", "db", "today", "utcnow",
 ]

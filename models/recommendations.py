@@ -36,6 +36,7 @@ class Recommendation(Model):
             sqlite_where=text("status = 'approved'"),
             postgresql_where=text("status = 'approved'"),
         ),
+        CheckConstraint("basis IN ('score', 'shrunk')", name="basis_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +49,8 @@ class Recommendation(Model):
     probation_threshold: Mapped[float] = mapped_column(Float, default=50.0)
     unallocated: Mapped[Decimal] = mapped_column(Hundredths, default=Decimal("0"))
     floor_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # which score weighed the vendors (SPEC §4): the vendor score S, or the shrunk score θ of SPEC §3b
+    basis: Mapped[str] = mapped_column(String(10), default="score", server_default="score")
     inputs: Mapped[dict] = mapped_column(JSONType, default=dict)
     status: Mapped[RecommendationStatus] = mapped_column(
         enum_column(RecommendationStatus, "recommendation_status"), default=RecommendationStatus.DRAFT

@@ -13,6 +13,7 @@ from .plain_values import as_float, required_float
 from .tolerance import score_key
 
 DEFAULT_WINDOW_MONTHS = 6
+WINDOW_MIN, WINDOW_MAX = 1, 60  # the one limit of the window, for the page, the CLI and recommendations (SPEC §3)
 MIN_SCORED_PERIODS = 3
 MIN_OBSERVATIONS = 30
 DEFAULT_PROBATION_THRESHOLD = 50.0
@@ -22,8 +23,8 @@ Key = TypeVar("Key", bound=Hashable)
 
 def window_periods(period: str, months: int = DEFAULT_WINDOW_MONTHS) -> list[str]:
     """The `months` periods of the window ending at `period`, oldest first."""
-    if months < 1:
-        raise ValueError(f"the window must be at least 1 month, not {months}")
+    if not WINDOW_MIN <= months <= WINDOW_MAX:
+        raise ValueError(f"the window must be {WINDOW_MIN} to {WINDOW_MAX} months, not {months}")
     return period_range(add_months(period, -(months - 1)), period)
 
 

@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from contracts_app import create_app
+from contracts_app.rankings.cache import rendered_rankings
 from contracts_app.config import normalise_database_url
 from models import db
 from tests.factories import TEST_TOTP_SECRET
@@ -156,9 +157,11 @@ def app(base_app):
         original_session = db.session
         engines[None] = connection
         db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
+        rendered_rankings.clear()  # the rollback below may reuse data versions with other data
         try:
             yield base_app
         finally:
+            rendered_rankings.clear()
             db.session.remove()
             db.session = original_session
             engines[None] = engine

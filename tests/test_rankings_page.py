@@ -35,7 +35,9 @@ from tests.factories import (
 PERIOD = "2026-06"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
-                 "met", "partial", "failed"]
+                 "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
+                 "rank_best", "rank_worst"]
+TABLE_COLUMNS = 11  # the columns before the §3b ones
 
 
 class _RowParser(HTMLParser):
@@ -200,7 +202,7 @@ def test_page_ranks_vendors_by_observation_weighted_score(signed_in, world):
     assert html.count('class="sparkline"') == 6
     assert ("Alder Paving: monthly composite, 2026-01 to 2026-06: 2026-01: 100.0, 2026-04: 80.0, 2026-05: 90.0, "
             "2026-06: 85.0") in unescape(html)
-    assert "latest 85.0 (2026-06)" in rows[0]["cell3"]
+    assert "latest 85.0 (2026-06)" in rows[0]["trend"]
     # The bar chart holds the ranked vendors only, with their scores.
     chart = re.search(r'<div class="ranking-chart">(.*?)</div>', html, re.S).group(1)
     assert "1. Alder Paving" in chart and "4. Dogwood Works" in chart and "Elm Newcomer" not in chart
@@ -249,10 +251,10 @@ def test_defaults_are_the_first_category_its_latest_scored_month_and_six_months(
     ("category=no-such-thing&period=2026-06&window=6", "category", "There is no service category 'no-such-thing'"),
     ("category=asphalt-test&period=2026-13&window=6", "period", "'2026-13' is not a month: write it as YYYY-MM"),
     ("category=asphalt-test&period=June&window=6", "period", "'June' is not a month"),
-    ("category=asphalt-test&period=2026-06&window=0", "window", "from 1 to 24, not '0'"),
-    ("category=asphalt-test&period=2026-06&window=25", "window", "from 1 to 24, not '25'"),
-    ("category=asphalt-test&period=2026-06&window=six", "window", "from 1 to 24, not 'six'"),
-    ("category=asphalt-test&period=2026-06&window=2.5", "window", "from 1 to 24, not '2.5'"),
+    ("category=asphalt-test&period=2026-06&window=0", "window", "from 1 to 60, not '0'"),
+    ("category=asphalt-test&period=2026-06&window=61", "window", "from 1 to 60, not '61'"),
+    ("category=asphalt-test&period=2026-06&window=six", "window", "from 1 to 60, not 'six'"),
+    ("category=asphalt-test&period=2026-06&window=2.5", "window", "from 1 to 60, not '2.5'"),
 ])
 def test_bad_input_gives_a_message_and_keeps_what_was_typed(signed_in, world, query, field, message):
     response = signed_in.get(f"/rankings/?{query}")
@@ -324,7 +326,7 @@ def test_xlsx_export_holds_the_inputs_and_the_table_at_full_precision(signed_in,
     rows = [list(r) for r in workbook["Rankings"].iter_rows(values_only=True)]
     assert rows[0] == EXPORT_HEADER
     expected = _expected_table_rows(world)
-    assert [r[:2] + r[3:5] + [r[5] or ""] + r[6:] for r in rows[1:]] == [r[:2] + r[3:] for r in expected]
+    assert [r[:2] + r[3:5] + [r[5] or ""] + r[6:TABLE_COLUMNS] for r in rows[1:]] == [r[:2] + r[3:] for r in expected]
     assert [r[2] for r in rows[1:]] == pytest.approx([r[2] for r in expected], abs=1e-12)
     assert rows[1][2] != round(rows[1][2], 1)  # 92.142857…, not the page's 92.1
     inputs = dict(workbook["Inputs"].iter_rows(values_only=True))
@@ -337,7 +339,8 @@ def test_csv_export_holds_the_same_values(signed_in, world):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["category", "period", "window"] + EXPORT_HEADER
+    assert rows[0] == ["category", "period", "window"] + EXPORT_HEADER + ["category_mean", "within_variance",
+                                                                       "between_variance"]
     expected = _expected_table_rows(world)
     assert len(rows) == len(expected) + 1
     for row, want in zip(rows[1:], expected):
@@ -348,7 +351,7 @@ def test_csv_export_holds_the_same_values(signed_in, world):
         assert float(table[2]) == pytest.approx(want[2], abs=1e-12)
         assert table[3:5] == [str(want[3]), str(want[4])]
         assert table[5] == want[5]
-        assert [int(x) for x in table[6:]] == want[6:]
+        assert [int(x) for x in table[6:TABLE_COLUMNS]] == want[6:]
     assert rows[1][5] == repr(A6)  # full precision
 
 
@@ -381,7 +384,7 @@ def test_exports_default_like_the_page(signed_in, world):
 @pytest.mark.parametrize("query, message", [
     ("category=no-such-thing&period=2026-06", "There is no service category 'no-such-thing'"),
     ("category=asphalt-test&period=2026-6", "'2026-6' is not a month"),
-    ("category=asphalt-test&period=2026-06&window=30", "from 1 to 24, not '30'"),
+    ("category=asphalt-test&period=2026-06&window=61", "from 1 to 60, not '61'"),
 ])
 def test_exports_refuse_bad_input_with_a_message(signed_in, world, path, query, message):
     response = signed_in.get(f"{path}?{query}")
@@ -453,14 +456,14 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, world):
 
 
 def test_the_page_follows_new_scores_and_renamed_vendors(client, world, session):
-    """The rendered ranking is reused only while the data is unchanged."""
+    """The rendered ranking is reused only while the committed data is unchanged (other requests see only that)."""
     user = UserFactory(role=Role.FINANCE)
     client.sign_in(user.email, TEST_PASSWORD)
     url = "/rankings/?category=asphalt-test&period=2026-06&window=6"
     before = _text(client.get(url))
     assert "Alder Paving" in before and "Alder Paving & Sons" not in before
     update_vendor(world.vendors["A"], {"name": "Alder Paving & Sons", "contact_email": ""})
-    session.flush()
+    session.commit()
     assert "Alder Paving &amp; Sons" in client.get(url).get_data(as_text=True)
 
     newcomer = world.vendors["E"]
@@ -470,7 +473,7 @@ def test_the_page_follows_new_scores_and_renamed_vendors(client, world, session)
     rows = CheckedRows(row_numbers=list(range(2, 42)), row_keys=[f"n{i}" for i in range(40)],
                        work_dates=[date(2026, 6, 2)] * 40, values={"pci_after": [95.0] * 40}, context={})
     commit_rows(contract, "2026-06", rows, filename="june.xlsx", sha256="e" * 64)
-    session.flush()
+    session.commit()
     after = {r["cell1"]: r for r in _rows(client.get(url))}
     # Elm Newcomer's new June month (40 rows, all met) moves its score and observations.
     assert after["Elm Newcomer"]["observations"] == str(int(counted["Elm Newcomer"]["observations"]) + 40)

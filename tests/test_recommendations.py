@@ -125,9 +125,9 @@ def test_recommend_command_json_uses_spec_names(cli, demo):
                               "--format", "json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    line = payload["vendors"][0]
+    line = payload["records"][0]
     assert {"score", "rank", "insufficient_data", "probation", "share", "volume"} <= set(line)
-    assert sum(Decimal(v["volume"]) for v in payload["vendors"]) == Decimal("80.00")
+    assert sum(Decimal(v["volume"]) for v in payload["records"]) == Decimal("80.00")
     assert cli.invoke(args=["recommend", "asphalt-resurfacing", "--period", "2026-11", "--volume", "10.005"]).exit_code == 1
     assert cli.invoke(args=["recommend", "nope", "--period", "2026-11", "--volume", "5"]).exit_code == 1
     assert cli.invoke(args=["recommend", "asphalt-resurfacing", "--volume", "5"]).exit_code == 2

@@ -117,11 +117,13 @@ def test_scores_and_rankings_commands_speak_spec_json(cli, contract):
     db.session.commit()
     result = cli.invoke(args=["scores", contract.number, "--format", "json"])
     assert result.exit_code == 0, result.output
-    [period] = json.loads(result.output)
+    payload = json.loads(result.output)
+    assert payload["command"] == "scores" and payload["inputs"] == {"contract": contract.number, "period": None}
+    [period] = payload["records"]
     assert set(period) >= {"composite", "coverage", "observations", "bonus", "penalty", "net"}
     assert {c["key"]: c["status"] for c in period["clauses"]} == {"pci_after": "met", "on_time": "failed"}
     ranking = cli.invoke(args=["rankings", contract.category.slug, "--period", "2026-01", "--format", "json"])
-    [vendor] = json.loads(ranking.output)["vendors"]
+    [vendor] = json.loads(ranking.output)["records"]
     assert vendor["vendor"] == contract.vendor.name
     assert vendor["insufficient_data"] is True and vendor["rank"] is None
     assert vendor["score"] == pytest.approx(60.0)

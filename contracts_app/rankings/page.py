@@ -1,12 +1,14 @@
 """The vendor rankings page and its exports: reading the request, the ranked rows, the files.
 
-Scores, ranks and flags come from `rankings.standings.vendor_rankings` (SPEC §3, stored period
-scores); this module only checks the inputs, shapes the rows for display and writes the exports.
+Scores, ranks and flags come from `scores.rankings.category_ranking` (SPEC §3, stored period
+scores) with their shrunk scores and intervals (SPEC §3b); this module only checks the inputs, shapes
+the rows for display, draws the charts and writes the exports.
 Nothing here changes the database.
 """
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -21,22 +23,26 @@ from scoring.rankings import (
     DEFAULT_WINDOW_MONTHS,
     MIN_OBSERVATIONS,
     MIN_SCORED_PERIODS,
+    WINDOW_MAX,
+    WINDOW_MIN,
     window_periods,
 )
 from scoring.tolerance import score_key
+from scoring.uncertainty import CategoryUncertainty, funnel_limits
 
-from ..charts import bar_chart, sparkline
+from ..charts import FunnelPoint, IntervalItem, bar_chart, funnel_plot, interval_chart, sparkline
 from imports.contracts_file import SLUG_RE
-from ..rankings.standings import VendorRanking, vendor_rankings
+from ..rankings.standings import COMPARISON_WORDS, CategoryRanking, VendorRanking, category_ranking, rank_range_words
 from ..templating import number
 
-WINDOW_MIN, WINDOW_MAX = 1, 24
 WINDOW_RE = re.compile(r"^[0-9]{1,3}$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
-                 "met", "partial", "failed"]
+                 "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
+                 "rank_best", "rank_worst"]
 CSV_INPUT_HEADER = ["category", "period", "window"]
+CSV_CATEGORY_HEADER = ["category_mean", "within_variance", "between_variance"]
 
 
 @dataclass
@@ -85,6 +91,14 @@ class RankingRow:
     def score(self) -> float | None:
         return self.ranking.score
 
+    @property
+    def comparison_words(self) -> str | None:
+        return COMPARISON_WORDS.get(self.ranking.comparison)
+
+    @property
+    def rank_range_words(self) -> str | None:
+        return rank_range_words(self.ranking.rank_range)
+
 
 @dataclass
 class RankingPage:
@@ -92,6 +106,17 @@ class RankingPage:
     rows: list[RankingRow]
     chart: Markup | None
     nothing_to_rank: str | None  # a sentence saying why there is no table, or None
+    uncertainty: CategoryUncertainty | None = None
+    interval_chart: Markup | None = None
+    funnel_chart: Markup | None = None
+    typical_per_period: float | None = None  # ρ of the funnel: the median vendor's Σn²/Σn
+
+    @property
+    def no_intervals(self) -> str | None:
+        """Why the page shows no shrunk scores or intervals, as a sentence (SPEC §3b), or None."""
+        if self.uncertainty is None or self.uncertainty.available:
+            return None
+        return f"No intervals or shrunk scores for this window: {self.uncertainty.why_none}."
 
     @property
     def ranked_count(self) -> int:
@@ -211,7 +236,8 @@ def ranking_page(request: RankingRequest) -> RankingPage:
     why = nothing_to_rank(request)
     if request.errors or why or request.period is None:
         return RankingPage(request=request, rows=[], chart=None, nothing_to_rank=why)
-    rankings = vendor_rankings(request.category, request.period, request.window)
+    ranking = category_ranking(request.category, request.period, request.window)
+    rankings = ranking.rankings
     ranks = [r.rank for r in rankings if r.rank is not None]
     rows = [_row(r, r.rank is not None and ranks.count(r.rank) > 1, request) for r in rankings]
     ranked = [row for row in rows if row.rank is not None]
@@ -221,7 +247,45 @@ def ranking_page(request: RankingRequest) -> RankingPage:
         chart = bar_chart([(f"{row.rank}. {row.vendor.name}", float(number(row.score, 1).replace(",", "")))
                            for row in ranked],
                           title=f"Vendor scores in {request.category.name}, {request.window} months to {request.period}")
-    return RankingPage(request=request, rows=rows, chart=chart, nothing_to_rank=None)
+    page = RankingPage(request=request, rows=rows, chart=chart, nothing_to_rank=None, uncertainty=ranking.uncertainty)
+    if ranking.uncertainty.available:
+        _uncertainty_charts(page, ranking, request)
+    return page
+
+
+def typical_per_period(ranking: CategoryRanking) -> float:
+    """ρ = Σn²/Σn of the median vendor with a score: the funnel assumes a vendor's observations are spread
+    over its months like that (a vendor's own se² is exactly σ²·ρ_i / its observations)."""
+    return statistics.median(u.concentration * u.observations for u in ranking.uncertainty.vendors.values())
+
+
+def _uncertainty_charts(page: RankingPage, ranking: CategoryRanking, request: RankingRequest) -> None:
+    u = ranking.uncertainty
+    scored = [r for r in ranking.rankings if r.uncertainty is not None]
+    window = f"{request.window} months to {request.period}"
+    items = [IntervalItem(label=(f"{r.rank}. " if r.rank else "– ") + r.vendor.name, score=r.score,
+                          shrunk=r.shrunk_score, low=r.interval[0], high=r.interval[1], comparison=r.comparison)
+             for r in scored]
+    above = sum(1 for r in scored if r.comparison == "above")
+    below = sum(1 for r in scored if r.comparison == "below")
+    page.interval_chart = interval_chart(
+        items, mean=u.category_mean,
+        title=f"Shrunk scores and 90 % intervals in {request.category.name}, {window}",
+        desc=(f"Category mean {number(u.category_mean, 1)}. {above} vendors above the category, {below} below, "
+              f"{len(scored) - above - below} no different from it."))
+    rho = page.typical_per_period = typical_per_period(ranking)
+    def limits(n: float) -> tuple[float, float]:
+        return funnel_limits(u.category_mean, u.within_variance, rho, n)
+
+    outside = [r.vendor.name for r in scored if not limits(r.observations)[0] <= r.score <= limits(r.observations)[1]]
+    page.funnel_chart = funnel_plot(
+        [FunnelPoint(label=r.vendor.name, observations=r.observations, score=r.score, ranked=r.rank is not None)
+         for r in scored],
+        mean=u.category_mean, limits=limits,
+        title=f"Funnel plot: vendor score against observations in {request.category.name}, {window}",
+        desc=(f"Category mean {number(u.category_mean, 1)}; 90 % limits narrow as observations grow. "
+              f"{len(outside)} of {len(scored)} vendors outside the funnel"
+              f"{': ' + ', '.join(outside[:10]) if outside else ''}."))
 
 
 def describe_window(request: RankingRequest) -> str:
@@ -248,12 +312,17 @@ def export_request(args: Mapping[str, str]) -> RankingRequest:
     return request
 
 
-def export_rows(request: RankingRequest) -> list[list]:
-    """The ranking table at full precision, in the page's order."""
+def export_rows(ranking: CategoryRanking) -> list[list]:
+    """The ranking table at full precision, in the page's order, with the §3b figures."""
     return [[r.rank, r.vendor.name, r.score, r.insufficient_data, r.probation, "; ".join(r.reasons) or None,
              r.scored_periods, r.observations, r.clauses.get("met", 0), r.clauses.get("partial", 0),
-             r.clauses.get("failed", 0)]
-            for r in vendor_rankings(request.category, request.period, request.window)]
+             r.clauses.get("failed", 0), r.shrunk_score, *(r.interval or (None, None)), r.comparison,
+             *(r.rank_range or (None, None))]
+            for r in ranking.rankings]
+
+
+def _ranking(request: RankingRequest) -> CategoryRanking:
+    return category_ranking(request.category, request.period, request.window)
 
 
 def export_stem(request: RankingRequest) -> str:
@@ -262,7 +331,9 @@ def export_stem(request: RankingRequest) -> str:
 
 def rankings_xlsx(request: RankingRequest) -> bytes:
     workbook = new_workbook()
-    add_sheet(workbook, "Rankings", EXPORT_HEADER, export_rows(request))
+    ranking = _ranking(request)
+    u = ranking.uncertainty
+    add_sheet(workbook, "Rankings", EXPORT_HEADER, export_rows(ranking))
     periods = window_periods(request.period, request.window)
     add_sheet(workbook, "Inputs", ["input", "value"], [
         ["category", request.category.slug],
@@ -273,12 +344,21 @@ def rankings_xlsx(request: RankingRequest) -> bytes:
         ["probation threshold", DEFAULT_PROBATION_THRESHOLD],
         ["minimum scored months to rank", MIN_SCORED_PERIODS],
         ["minimum observations to rank", MIN_OBSERVATIONS],
+        ["category_mean", u.category_mean],
+        ["within_variance", u.within_variance],
+        ["between_variance", u.between_variance],
+        ["no intervals because", u.why_none],
         ["exported at (UTC)", utcnow().strftime("%Y-%m-%d %H:%M")],
     ])
     return workbook_bytes(workbook)
 
 
 def rankings_csv(request: RankingRequest) -> bytes:
-    """One row per vendor; the inputs repeated in the first columns so every row stands alone."""
+    """One row per vendor; the inputs repeated in the first columns and the category's §3b figures in the last,
+    so every row stands alone."""
+    ranking = _ranking(request)
+    u = ranking.uncertainty
     inputs = [request.category.slug, request.period, request.window]
-    return write_csv(CSV_INPUT_HEADER + EXPORT_HEADER, [inputs + row for row in export_rows(request)])
+    category = [u.category_mean, u.within_variance, u.between_variance]
+    return write_csv(CSV_INPUT_HEADER + EXPORT_HEADER + CSV_CATEGORY_HEADER,
+                     [inputs + row + category for row in export_rows(ranking)])

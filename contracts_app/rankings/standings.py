@@ -1,4 +1,5 @@
-"""Vendor scores, ranks and flags in a category at a period (SPEC §3), read from stored period scores."""
+"""Vendor scores, ranks, flags (SPEC §3) and how sure each score is (SPEC §3b) in a category at a period,
+read from stored period scores."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,6 +9,7 @@ from sqlalchemy import Float, Integer, and_, case, func, select
 
 from models import ClauseResult, ClauseStatus, Contract, ContractPeriodScore, ServiceCategory, Vendor, db
 from scoring.periods import add_months
+from scoring.uncertainty import CategoryUncertainty, VendorUncertainty, category_uncertainty
 from scoring.rankings import (
     DEFAULT_PROBATION_THRESHOLD,
     DEFAULT_WINDOW_MONTHS,
@@ -20,7 +22,17 @@ from scoring.rankings import (
     window_periods,
 )
 
-PROBATION_LOOKBACK_MONTHS = 24
+
+COMPARISON_WORDS = {"above": "above the category", "within": "no different from the category",
+                    "below": "below the category"}
+
+
+def rank_range_words(span: tuple[int, int] | None) -> str | None:
+    """'rank 1–3', or 'rank 2' when the interval allows one place only."""
+    if span is None:
+        return None
+    best, worst = span
+    return f"rank {best}" if best == worst else f"rank {best}–{worst}"
 
 
 @dataclass
@@ -35,9 +47,37 @@ class VendorRanking:
     trend: list[tuple[str, float | None]]  # the vendor's period composite in each month of the window
     clauses: dict[str, int] = field(default_factory=dict)  # met / partial / failed counts in the window
     reasons: list[str] = field(default_factory=list)
+    window_periods: list[tuple[float, int]] = field(default_factory=list)  # (c_it, n_it) of its scored months
+    uncertainty: VendorUncertainty | None = None  # SPEC §3b; None without a scored month in the window
+
+    @property
+    def shrunk_score(self) -> float | None:
+        return self.uncertainty.shrunk_score if self.uncertainty else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        u = self.uncertainty
+        return None if u is None or u.interval_low is None else (u.interval_low, u.interval_high)
+
+    @property
+    def comparison(self) -> str | None:
+        return self.uncertainty.comparison if self.uncertainty else None
+
+    @property
+    def rank_range(self) -> tuple[int, int] | None:
+        return self.uncertainty.rank_range if self.uncertainty else None
 
 
-def _period_composites(category: ServiceCategory, first: str, last: str) -> dict[int, dict[str, tuple]]:
+@dataclass
+class CategoryRanking:
+    """Every vendor's ranking and the category's §3b figures (σ², τ², μ, or why there are none)."""
+
+    rankings: list[VendorRanking]
+    uncertainty: CategoryUncertainty
+
+
+def _period_composites(category: ServiceCategory, first: str | None, last: str,
+                       vendor_ids: set[int] | None = None) -> dict[int, dict[str, tuple]]:
     """vendor id -> period -> (its period composite, observations), summed in the database.
 
     The observation-weighted mean of a vendor's contract composites in a month (SPEC §3) is
@@ -46,13 +86,15 @@ def _period_composites(category: ServiceCategory, first: str, last: str) -> dict
     scored = and_(ContractPeriodScore.composite.is_not(None), ContractPeriodScore.observations > 0)
     weighted = func.sum(case((scored, ContractPeriodScore.composite * ContractPeriodScore.observations)), type_=Float)
     observations = func.sum(case((scored, ContractPeriodScore.observations)), type_=Integer)
-    rows = db.session.execute(
-        select(Contract.vendor_id, ContractPeriodScore.period, weighted, observations)
-        .join(Contract, Contract.id == ContractPeriodScore.contract_id)
-        .where(Contract.category_id == category.id, ContractPeriodScore.period >= first,
-               ContractPeriodScore.period <= last)
-        .group_by(Contract.vendor_id, ContractPeriodScore.period)
-    ).all()
+    query = (select(Contract.vendor_id, ContractPeriodScore.period, weighted, observations)
+             .join(Contract, Contract.id == ContractPeriodScore.contract_id)
+             .where(Contract.category_id == category.id, ContractPeriodScore.period <= last)
+             .group_by(Contract.vendor_id, ContractPeriodScore.period))
+    if first is not None:
+        query = query.where(ContractPeriodScore.period >= first)
+    if vendor_ids is not None:
+        query = query.where(Contract.vendor_id.in_(sorted(vendor_ids)))
+    rows = db.session.execute(query).all()
     out: dict[int, dict[str, tuple]] = defaultdict(dict)
     for vendor_id, period, total, count in rows:
         out[vendor_id][period] = (total / count if count else None), int(count or 0)
@@ -91,14 +133,34 @@ def category_vendors(category: ServiceCategory) -> list[Vendor]:
         .where(Contract.category_id == category.id).distinct().order_by(Vendor.name)))
 
 
+def _history(category: ServiceCategory, periods: list[str], period: str,
+             vendors: list[Vendor]) -> dict[int, dict[str, tuple]]:
+    """The window's period composites, and further back (however far) for vendors with fewer than two
+    scored months in it: probation looks at the two most recent scored months, however long ago (SPEC §3)."""
+    history = _period_composites(category, periods[0], period)
+    short = {vendor.id for vendor in vendors
+             if sum(1 for composite, count in history.get(vendor.id, {}).values() if composite is not None and count) < 2}
+    if short:
+        for vendor_id, older in _period_composites(category, None, add_months(periods[0], -1), short).items():
+            history.setdefault(vendor_id, {}).update(older)
+    return history
+
+
 def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAULT_WINDOW_MONTHS,
                     probation_threshold: float = DEFAULT_PROBATION_THRESHOLD) -> list[VendorRanking]:
     """Every vendor with a contract in the category: score over the window, rank, flags and why."""
+    return category_ranking(category, period, window, probation_threshold).rankings
+
+
+def category_ranking(category: ServiceCategory, period: str, window: int = DEFAULT_WINDOW_MONTHS,
+                     probation_threshold: float = DEFAULT_PROBATION_THRESHOLD) -> CategoryRanking:
+    """The rankings of `vendor_rankings` with each score's shrunk score, interval and rank range (SPEC §3b)."""
     periods = window_periods(period, window)
-    history = _period_composites(category, add_months(period, -(PROBATION_LOOKBACK_MONTHS - 1)), period)
+    vendors = category_vendors(category)
+    history = _history(category, periods, period, vendors)
     counts = _clause_counts(category, periods)
     rankings: list[VendorRanking] = []
-    for vendor in category_vendors(category):
+    for vendor in vendors:
         by_period = history.get(vendor.id, {})
         scored = [by_period[p] for p in periods if p in by_period and by_period[p][0] is not None and by_period[p][1]]
         scored_periods = len(scored)
@@ -116,10 +178,14 @@ def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAUL
             vendor=vendor, score=vendor_score(scored), rank=None, insufficient_data=flagged, probation=probation,
             scored_periods=scored_periods, observations=observations,
             trend=[(p, composites_by_period.get(p)) for p in periods], clauses=dict(counts[vendor.id]),
-            reasons=reasons,
+            reasons=reasons, window_periods=scored,
         ))
     ranks = rank({r.vendor.id: (None if r.insufficient_data else r.score) for r in rankings})
     for ranking in rankings:
         ranking.rank = ranks[ranking.vendor.id]
     rankings.sort(key=lambda r: (r.rank is None, r.rank or 0, -(r.score or 0), r.vendor.name))
-    return rankings
+    uncertainty = category_uncertainty({r.vendor.id: r.window_periods for r in rankings},
+                                       [r.vendor.id for r in rankings if r.rank is not None])
+    for ranking in rankings:
+        ranking.uncertainty = uncertainty.vendors.get(ranking.vendor.id)
+    return CategoryRanking(rankings=rankings, uncertainty=uncertainty)

@@ -1,10 +1,15 @@
-"""Vendor rankings in a category (SPEC §3): the page and its .xlsx and .csv exports; everyone signed in."""
+"""Vendor rankings in a category (SPEC §3, §3b): the page and its .xlsx and .csv exports; everyone signed in.
+
+The rendered content is cached per query and data version (`cache.py`): a counter every write
+transaction bumps, so a cached page is never stale.
+"""
 from __future__ import annotations
 
 from io import BytesIO
 
 from flask import Blueprint, abort, make_response, render_template, request, send_file
 from markupsafe import Markup
+from scoring.rankings import WINDOW_MAX, WINDOW_MIN
 
 from .cache import data_version, rendered_rankings
 from .page import (
@@ -27,7 +32,8 @@ def _render_content() -> tuple[Markup, int]:
     page = ranking_page(read_request(request.args))
     status = 400 if page.request.errors else 200
     window_text = describe_window(page.request) if page.request.period else None
-    return Markup(render_template("rankings/_content.html", page=page, window_text=window_text)), status
+    return Markup(render_template("rankings/_content.html", page=page, window_text=window_text,
+                                  window_min=WINDOW_MIN, window_max=WINDOW_MAX)), status
 
 
 @bp.get("/")

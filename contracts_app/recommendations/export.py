@@ -21,6 +21,9 @@ METHOD = [
     "shares. If total capacity is below the volume, the remainder is reported as unallocated.",
     "5. Volumes are rounded to 2 decimals so that they sum exactly to the allocated total (largest remainder).",
     "Scores are taken as of the month before the target month; the same inputs always give the same result.",
+    "On the shrunk basis the shrunk score θ (each vendor score pulled toward the category mean by how little data "
+    "backs it, SPEC §3b) takes the place of the score in step 2; where there is no shrunk score the vendor score is "
+    "used, and the notes say so.",
 ]
 
 
@@ -39,13 +42,15 @@ def recommendation_workbook(recommendation: Recommendation) -> bytes:
         ["Floor share", recommendation.floor_share],
         ["Floor dropped", "yes" if recommendation.floor_dropped else "no"],
         ["γ (gamma)", recommendation.gamma],
+        ["Score basis", "shrunk score θ (SPEC §3b)" if recommendation.basis == "shrunk" else "vendor score S"],
         ["Probation threshold", recommendation.probation_threshold],
         ["Status", recommendation.status.value],
         ["Approved by", recommendation.approved_by.email if recommendation.approved_by else ""],
         ["Approved at (UTC)", recommendation.approved_at.strftime("%Y-%m-%d %H:%M") if recommendation.approved_at else ""],
     ])
     header = ["Vendor", "Score", "Rank", "Insufficient data", "Probation", "Share", f"Volume ({plural_unit(category.unit)})",
-              "Capacity", "Equal split", "Change vs equal split", "Last approved", "Change vs last approved", "Reason"]
+              "Capacity", "Equal split", "Change vs equal split", "Last approved", "Change vs last approved", "Reason",
+              "Score used", "Vendor score S", "Shrunk score θ"]
     rows = []
     for line in recommendation.lines:
         detail = details.get(str(line.vendor_id), {})
@@ -54,6 +59,7 @@ def recommendation_workbook(recommendation: Recommendation) -> bytes:
             "yes" if line.probation else "no", line.share, line.volume, line.capacity,
             _number(detail.get("equal_split_volume")), _number(detail.get("change_vs_equal")),
             _number(detail.get("last_volume")), _number(detail.get("change_vs_last")), line.reason,
+            detail.get("score_basis") or "", detail.get("raw_score"), detail.get("shrunk_score"),
         ])
     add_sheet(workbook, "Allocation", header, rows, number_formats={1: "0.0", 5: "0.0%", 6: "#,##0.00"})
     notes = [[n] for n in recommendation.inputs.get("notes", [])]

@@ -27,8 +27,15 @@ class RecommendationForm(FlaskForm):
     gamma = FloatField("γ (gamma)", default=2.0, validators=[InputRequired(), NumberRange(0.01, 10)],
                        description="How strongly better scores win more work: weight = (score/100)^γ. 1 is "
                                    "proportional; 2 (default) favours the best more.")
+    basis = SelectField("Score basis", default="score",
+                        choices=[("score", "Vendor score (S)"), ("shrunk", "Shrunk score (θ, how sure each score is)")],
+                        description="Shrunk: each score pulled toward the category by how little data backs it "
+                                    "(see the rankings page); where there is none, the vendor score is used.")
     what_if_floor = FloatField("What-if floor share", validators=[Optional(), NumberRange(0, 1)])
     what_if_gamma = FloatField("What-if γ", validators=[Optional(), NumberRange(0.01, 10)])
+    what_if_basis = SelectField("What-if score basis", default="",
+                                choices=[("", "same as above"), ("score", "Vendor score (S)"),
+                                         ("shrunk", "Shrunk score (θ)")])
     submit = SubmitField("Recommend")
 
 
@@ -39,6 +46,7 @@ class SaveForm(FlaskForm):
     window = HiddenField()
     floor = HiddenField()
     gamma = HiddenField()
+    basis = HiddenField()
     submit = SubmitField("Save as draft")
 
 

@@ -15,7 +15,16 @@ from ..charts import bar_chart
 from ..security import role_required
 from .export import recommendation_workbook
 from .forms import ApproveForm, RecommendationForm, SaveForm
-from .services import RecommendationInputs, RecommendationRefused, approve, last_approved, run, save_draft
+from .services import (
+    BASIS_WORDS,
+    RecommendationInputs,
+    RecommendationRefused,
+    approve,
+    last_approved,
+    run,
+    save_draft,
+    volume_changes,
+)
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,30 +74,34 @@ def new():
     form.category.choices = select_choices((c.slug, f"{c.name} ({c.unit})") for c in categories)
     if not request.args:
         form.period.data = _default_period()
-        form.window.data, form.floor.data, form.gamma.data = 6, 0.10, 2.0
+        form.window.data, form.floor.data, form.gamma.data, form.basis.data = 6, 0.10, 2.0, "score"
         return render_template("recommendations/new.html", form=form, result=None, what_if=None)
     result = what_if = error = None
     if form.validate():
         category = _category(form.category.data)
         base = dict(category=category, period=form.period.data, volume=form.volume.data, window=form.window.data)
         try:
-            result = run(RecommendationInputs(**base, floor=form.floor.data, gamma=form.gamma.data))
-            if form.what_if_floor.data is not None or form.what_if_gamma.data is not None:
+            result = run(RecommendationInputs(**base, floor=form.floor.data, gamma=form.gamma.data,
+                                              basis=form.basis.data))
+            if (form.what_if_floor.data is not None or form.what_if_gamma.data is not None
+                    or form.what_if_basis.data):
                 what_if = run(RecommendationInputs(
                     **base, floor=form.floor.data if form.what_if_floor.data is None else form.what_if_floor.data,
-                    gamma=form.gamma.data if form.what_if_gamma.data is None else form.what_if_gamma.data))
+                    gamma=form.gamma.data if form.what_if_gamma.data is None else form.what_if_gamma.data,
+                    basis=form.what_if_basis.data or form.basis.data))
         except RecommendationRefused as exc:
             error = str(exc)
     save_form = None
     if result is not None:
         save_form = SaveForm(formdata=None, category=form.category.data, period=form.period.data,
                              volume=str(form.volume.data), window=form.window.data, floor=form.floor.data,
-                             gamma=form.gamma.data)
+                             gamma=form.gamma.data, basis=form.basis.data)
     previous = last_approved(result.inputs.category, result.inputs.period) if result else None
     return render_template(
         "recommendations/new.html", form=form, result=result, what_if=what_if, error=error, save_form=save_form,
         previous=previous, chart=_chart(result.allocation, "Recommended shares (%)") if result else None,
         what_if_chart=_chart(what_if.allocation, "What-if shares (%)") if what_if else None,
+        changes=volume_changes(result, what_if) if what_if else None,
     )
 
 
@@ -104,7 +117,7 @@ def save():
     try:
         inputs = RecommendationInputs(category=category, period=form.period.data, volume=Decimal(form.volume.data),
                                       window=int(form.window.data), floor=float(form.floor.data),
-                                      gamma=float(form.gamma.data))
+                                      gamma=float(form.gamma.data), basis=form.basis.data or "score")
         recommendation = save_draft(run(inputs), current_user._get_current_object())
     except (RecommendationRefused, InvalidOperation, ValueError) as exc:
         db.session.rollback()
@@ -133,7 +146,7 @@ def show(recommendation_id: int):
                                     / volume * 100) for line in recommendation.lines])]
     chart = bar_chart(items, title="Recommended shares against an equal split (%)", maximum=100, marks=marks)
     return render_template("recommendations/show.html", recommendation=recommendation, chart=chart,
-                           approve_form=ApproveForm(), details=details)
+                           approve_form=ApproveForm(), details=details, basis_words=BASIS_WORDS)
 
 
 @bp.route("/<int:recommendation_id>/approve", methods=["POST"])

@@ -1,7 +1,7 @@
-"""`scores`, `rankings` and `set-invoice` (SPEC §6); JSON uses SPEC's field names."""
+"""`scores`, `rankings` and `set-invoice` (SPEC §6); JSON uses SPEC's field names and the one shape of
+`cli_json`."""
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -11,10 +11,12 @@ from sqlalchemy import select
 from imports.export import write_csv
 from models import ClauseResult, Contract, ContractPeriodScore, ServiceCategory, db
 from scoring.periods import is_period
+from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
 
-from ..formatting import money, signed_money
+from ..cli_json import document
+from ..formatting import money, money_json, signed_money
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
-from ..rankings.standings import vendor_rankings
+from ..rankings.standings import category_ranking
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -23,11 +25,6 @@ def _refuse(message: str) -> None:
     db.session.rollback()
     click.echo(message, err=True)
     sys.exit(1)
-
-
-def _money(value) -> str | None:
-    """Full precision, without the storage column's trailing zeros."""
-    return None if value is None else format(value.normalize(), "f")
 
 
 def _contract(number: str) -> Contract:
@@ -54,8 +51,8 @@ def contract_scores(contract: Contract, period: str | None) -> list[dict]:
         by_period.setdefault(result.period, []).append(result)
     return [{
         "contract": contract.number, "period": s.period, "composite": s.composite, "coverage": s.coverage,
-        "observations": s.observations, "invoice": _money(s.invoice_amount), "bonus": _money(s.bonus),
-        "penalty": _money(s.penalty), "net": _money(s.net),
+        "observations": s.observations, "invoice": money_json(s.invoice_amount), "bonus": money_json(s.bonus),
+        "penalty": money_json(s.penalty), "net": money_json(s.net),
         "clauses": [{"key": r.clause_key, "value": r.value, "attainment": r.attainment, "status": r.status.value,
                      "observations": r.observations} for r in by_period.get(s.period, [])],
     } for s in scores]
@@ -75,7 +72,7 @@ def scores_command(contract_number: str, period: str | None, output: str) -> Non
     _period_option(period)
     rows = contract_scores(_contract(contract_number), period)
     if output == "json":
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(document("scores", {"contract": contract_number, "period": period}, rows))
     elif output == "csv":
         header = ["contract", "period", "clause", "value", "attainment", "status", "composite", "coverage",
                   "observations", "bonus", "penalty", "net"]
@@ -98,7 +95,8 @@ def scores_command(contract_number: str, period: str | None, output: str) -> Non
 @click.command("rankings")
 @click.argument("category_slug")
 @click.option("--period", required=True, help="The month the ranking is as of (YYYY-MM).")
-@click.option("--window", default=6, show_default=True, type=click.IntRange(1, 60), help="Months in the window.")
+@click.option("--window", default=DEFAULT_WINDOW_MONTHS, show_default=True, type=click.IntRange(WINDOW_MIN, WINDOW_MAX),
+              help="Months in the window.")
 @click.option("--format", "output", type=FORMATS, default="table", show_default=True)
 @with_appcontext
 def rankings_command(category_slug: str, period: str, window: int, output: str) -> None:
@@ -107,23 +105,44 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
     category = db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == category_slug)).first()
     if category is None:
         _refuse(f"No service category with slug {category_slug}.")
+    ranking = category_ranking(category, period, window)
+    u = ranking.uncertainty
     rows = [{"vendor": r.vendor.name, "score": r.score, "rank": r.rank, "insufficient_data": r.insufficient_data,
              "probation": r.probation, "periods": r.scored_periods, "observations": r.observations,
              "met": r.clauses.get("met", 0), "partial": r.clauses.get("partial", 0),
-             "failed": r.clauses.get("failed", 0), "reasons": r.reasons}
-            for r in vendor_rankings(category, period, window)]
+             "failed": r.clauses.get("failed", 0), "reasons": r.reasons, "shrunk_score": r.shrunk_score,
+             "interval_low": r.interval[0] if r.interval else None,
+             "interval_high": r.interval[1] if r.interval else None, "comparison": r.comparison,
+             "rank_range": list(r.rank_range) if r.rank_range else None}
+            for r in ranking.rankings]
+    figures = {"category_mean": u.category_mean, "within_variance": u.within_variance,
+               "between_variance": u.between_variance, "no_intervals": u.why_none}
     if output == "json":
-        click.echo(json.dumps({"category": category_slug, "period": period, "window": window, "vendors": rows},
-                              indent=2))
+        click.echo(document("rankings", {"category": category_slug, "period": period, "window": window}, rows,
+                            **figures))
     elif output == "csv":
-        header = ["rank", "vendor", "score", "insufficient_data", "probation", "periods", "observations"]
-        click.echo(write_csv(header, [[r[h] for h in header] for r in rows]).decode("utf-8-sig"), nl=False)
+        header = ["rank", "vendor", "score", "insufficient_data", "probation", "periods", "observations",
+                  "shrunk_score", "interval_low", "interval_high", "comparison", "rank_best", "rank_worst",
+                  "category_mean", "within_variance", "between_variance"]
+        lines = [[r[h] for h in header[:11]] + (r["rank_range"] or [None, None])
+                 + [figures["category_mean"], figures["within_variance"], figures["between_variance"]] for r in rows]
+        click.echo(write_csv(header, lines).decode("utf-8-sig"), nl=False)
     else:
         click.echo(f"{category.name}, {window} months to {period}")
+        if u.available:
+            click.echo(f"category mean {u.category_mean:.1f}; within-vendor variance {u.within_variance:.2f}; "
+                       f"between-vendor variance {u.between_variance:.2f}")
+        else:
+            click.echo(f"no shrunk scores or intervals: {u.why_none}")
         for r in rows:
             flags = "; ".join(r["reasons"])
+            sure = ""
+            if r["shrunk_score"] is not None:
+                span = r["rank_range"]
+                sure = (f"  shrunk {r['shrunk_score']:.1f} [{r['interval_low']:.1f}, {r['interval_high']:.1f}] "
+                        f"{r['comparison']}" + (f", rank {span[0]}-{span[1]}" if span else ""))
             click.echo(f"{r['rank'] if r['rank'] else '—':>3}  {r['vendor']:<28} {_fmt(r['score']):>6}  "
-                       f"{r['periods']} months, {r['observations']} obs  {flags}")
+                       f"{r['periods']} months, {r['observations']} obs{sure}  {flags}")
 
 
 @click.command("set-invoice")

@@ -23,11 +23,13 @@ from models import (
 )
 from scoring.periods import add_months, period_range
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, vendor_period_composite, window_periods
+from scoring.uncertainty import CategoryUncertainty
 
 from ..audit import record_event, snapshot
-from ..charts import Frame, line_chart
+from ..charts import Frame, IntervalItem, interval_chart, line_chart
 from ..savepoints import flush_unique
-from ..rankings.standings import VendorRanking, vendor_rankings
+from ..rankings.standings import COMPARISON_WORDS, VendorRanking, category_ranking, rank_range_words
+from ..templating import number
 
 TREND_MONTHS = 12
 
@@ -107,6 +109,22 @@ class CategoryStanding:
     window: list[str] = field(default_factory=list)
     trend: list[tuple[str, float | None]] = field(default_factory=list)
     chart: Markup | None = None
+    uncertainty: CategoryUncertainty | None = None  # the category's SPEC §3b figures at `period`
+    interval_chart: Markup | None = None  # this vendor's shrunk score and interval against the category mean
+
+    @property
+    def comparison_words(self) -> str | None:
+        return COMPARISON_WORDS.get(self.ranking.comparison) if self.ranking else None
+
+    @property
+    def rank_range_words(self) -> str | None:
+        return rank_range_words(self.ranking.rank_range) if self.ranking else None
+
+    @property
+    def no_intervals(self) -> str | None:
+        if self.uncertainty is None or self.uncertainty.available:
+            return None
+        return f"No interval or shrunk score: {self.uncertainty.why_none}."
 
 
 def _latest_period(category: ServiceCategory, vendor: Vendor | None = None) -> str | None:
@@ -141,7 +159,9 @@ def category_standings(vendor: Vendor, contracts: list[Contract]) -> list[Catego
         period = _latest_period(category)
         standing = CategoryStanding(category, period, _latest_period(category, vendor), None)
         if period is not None:
-            rankings = vendor_rankings(category, period)
+            ranked = category_ranking(category, period)
+            rankings = ranked.rankings
+            standing.uncertainty = ranked.uncertainty
             standing.ranking = next((r for r in rankings if r.vendor.id == vendor.id), None)
             standing.ranked = sum(1 for r in rankings if r.rank is not None)
             standing.vendors = len(rankings)
@@ -157,8 +177,22 @@ def category_standings(vendor: Vendor, contracts: list[Contract]) -> list[Catego
                 title=f"{vendor.name}: monthly composite in {category.name}", y_min=0, y_max=100,
                 frame=Frame(width=max(560, 58 * len(standing.trend) + 64)),
             )
+            standing.interval_chart = _interval_chart(vendor, category, standing)
         standings.append(standing)
     return standings
+
+
+def _interval_chart(vendor: Vendor, category: ServiceCategory, standing: CategoryStanding) -> Markup | None:
+    r, u = standing.ranking, standing.uncertainty
+    if r is None or r.interval is None:
+        return None
+    item = IntervalItem(label=vendor.name, score=r.score, shrunk=r.shrunk_score, low=r.interval[0],
+                        high=r.interval[1], comparison=r.comparison)
+    return interval_chart([item], mean=u.category_mean,
+                          title=f"{vendor.name} in {category.name}: shrunk score and 90 % interval against the category",
+                          desc=f"Shrunk score {number(r.shrunk_score, 1)}, interval {number(r.interval[0], 1)} to "
+                               f"{number(r.interval[1], 1)}, category mean {number(u.category_mean, 1)}: "
+                               f"{COMPARISON_WORDS.get(r.comparison, '')}.")
 
 
 def _clean(data: Mapping, vendor: Vendor | None) -> dict:
