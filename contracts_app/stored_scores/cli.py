@@ -14,7 +14,7 @@ from scoring.periods import is_period
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
 
 from ..cli_json import document
-from ..formatting import money, money_json, signed_money
+from ..formatting import coverage_note, is_incomplete, money, money_json, signed_money
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 from ..rankings.standings import category_ranking
 
@@ -84,7 +84,7 @@ def scores_command(contract_number: str, period: str | None, output: str) -> Non
         if not rows:
             click.echo(f"{contract_number}: no scored months{' in ' + period if period else ''}.")
         for r in rows:
-            incomplete = "" if r["coverage"] >= 1 else f"  INCOMPLETE (coverage {r['coverage'] * 100:.0f} %)"
+            incomplete = f"  {coverage_note(r['coverage']).upper()}" if is_incomplete(r["coverage"]) else ""
             click.echo(f"{r['period']}  composite {_fmt(r['composite'])}  observations {r['observations']}  "
                        f"net {_fmt(float(r['net']) if r['net'] else 0, 2)}{incomplete}")
             for c in r["clauses"]:
