@@ -94,8 +94,7 @@ def stage_setup(workdir: Path, database: Path | str) -> dict:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
 
-    from contracts_app.contracts.importer import parse_contracts_file
-    from contracts_app.contracts.importer import load_contracts
+    from contracts_app.contracts.importer import load_contracts, parse_contracts_file
     from contracts_app.demo.city import demo_contracts_file
     from models import db
 

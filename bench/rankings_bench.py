@@ -222,8 +222,7 @@ def stage_build(database: Path, workdir: Path) -> dict:
     from sqlalchemy import func, insert, select, text
 
     from contracts_app.admin.services import create_user
-    from contracts_app.contracts.importer import parse_contracts_file
-    from contracts_app.contracts.importer import load_contracts
+    from contracts_app.contracts.importer import load_contracts, parse_contracts_file
     from contracts_app.stored_scores.recompute import recompute_period
     from models import Contract, ContractPeriodScore, Upload, UploadStatus, db, utcnow
     from scoring.periods import period_range
@@ -523,7 +522,7 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
     results = {name: {"what": pages[name]["what"], "median": statistics.median(t), "p95": percentile(t, 95),
                       "max": max(t), "cpu_median": statistics.median(cpu[name]), "cpu_p95": percentile(cpu[name], 95),
                       "gc_requests": sum(1 for ms in full_gc[name] if ms), "gc_ms": sum(full_gc[name]),
-                      "p95_minus_gc": percentile([t - g for t, g in zip(times[name], full_gc[name])], 95),
+                      "p95_minus_gc": percentile([t - g for t, g in zip(times[name], full_gc[name], strict=False)], 95),
                       "stand_in": pages[name].get("stand_in", False)} for name, t in times.items()}
     floor = results["healthz"]["median"]
     missed = [name for name in ("rankings", "scorecard")
@@ -534,7 +533,8 @@ def measure(database: Path, workdir: Path, requests: int, warmup: int, profile: 
         with app.app_context():
             results[name]["queries"], results[name]["sql_ms"], results[name]["top_sql"] = timer.replay()
         if profile or name in missed:
-            results[name]["profile"] = _profile(lambda: [pages[name]["call"](i) for i in range(10)])
+            call = pages[name]["call"]
+            results[name]["profile"] = _profile(lambda call=call: [call(i) for i in range(10)])
 
     results["recompute"] = measure_recompute(app, contracts_count=5, repeats=3, timer=timer,
                                              profile=profile)

@@ -6,9 +6,9 @@ Colours come from presentation attributes (the CSP forbids inline style). Every 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Sequence
 
 from markupsafe import Markup
 
@@ -287,7 +287,7 @@ def funnel_plot(points: Sequence[FunnelPoint], *, mean: float, limits, title: st
     parts.append(f'<text x="{frame.left + frame.plot_width / 2:.1f}" y="{frame.height - 22}" text-anchor="middle" '
                  f'font-size="11" fill="{DARK}">observations in the window (log scale)</text>')
     for index in (0, 1):
-        line = " ".join(f"{x(n):.1f},{y(pair[index]):.1f}" for n, pair in zip(samples, curves))
+        line = " ".join(f"{x(n):.1f},{y(pair[index]):.1f}" for n, pair in zip(samples, curves, strict=False))
         parts.append(f'<polyline fill="none" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="4 3" '
                      f'points="{line}"/>')
     parts.append(f'<line x1="{frame.left}" x2="{frame.left + frame.plot_width}" y1="{y(mean):.1f}" y2="{y(mean):.1f}" '

@@ -9,21 +9,19 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-
-from imports.contracts_file import ContractsFileError
-from .contracts.importer import parse_contracts_file
 from sqlalchemy import select
 
+from imports.contracts_file import ContractsFileError
 from models import AuditEvent, Contract, Role, db
 
-from .unit_of_work import commit_step, in_transaction
 from .admin.services import UserInputError, create_user
 from .audit import verify_chain
-from .contracts.importer import load_contracts
+from .contracts.importer import load_contracts, parse_contracts_file
 from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
 from .demo.seed import seed_demo
 from .recommendations.cli import recommend_command
 from .stored_scores.cli import COMMANDS as score_commands
+from .unit_of_work import commit_step, in_transaction
 from .uploads.cli_report import as_json, as_text
 from .uploads.flow import UploadRefused, import_path
 
@@ -196,6 +194,7 @@ def verify_audit_command() -> None:
 def register_cli(app: Flask) -> None:
     from .jobs.cli import commands as job_commands
 
-    for command in (*job_commands, init_db_command, verify_audit_command, seed_demo_command, create_user_command, import_contracts_command,
+    for command in (*job_commands, init_db_command, verify_audit_command, seed_demo_command, create_user_command,
+                    import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command):
         app.cli.add_command(command)

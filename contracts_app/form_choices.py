@@ -1,7 +1,7 @@
 """Select options as WTForms wants them from 3.3 on (SelectChoice, not bare tuples)."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from wtforms.fields.choices import SelectChoice
 

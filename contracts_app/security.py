@@ -1,8 +1,8 @@
 """Role guard and the security headers every response carries."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, abort, g
 from flask_login import current_user, login_required

@@ -12,10 +12,11 @@ take `lock_contract_period` first, so the second waits, then reads what the firs
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import event, text

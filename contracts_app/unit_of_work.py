@@ -14,7 +14,6 @@ from flask.cli import with_appcontext
 from models import db
 
 
-
 def register_unit_of_work(app: Flask) -> None:
     """Commit when the response is a success (below 400), roll back otherwise or on an exception."""
 

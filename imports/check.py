@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import repeat, zip_longest
-from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -103,11 +103,12 @@ class CheckedRows:
     def records(self) -> Iterator[tuple[int, str, date | None, dict, dict]]:
         """(row number, key, work date, values, context) per row, as they are stored."""
         value_names, context_names = list(self.values), list(self.context)
-        value_rows = zip(*self.values.values()) if self.values else repeat(())
-        context_rows = zip(*self.context.values()) if self.context else repeat(())
+        value_rows = zip(*self.values.values(), strict=False) if self.values else repeat(())
+        context_rows = zip(*self.context.values(), strict=False) if self.context else repeat(())
         for number, key, work_date, values, context in zip(self.row_numbers, self.row_keys, self.work_dates,
-                                                            value_rows, context_rows):
-            yield number, key, work_date, dict(zip(value_names, values)), dict(zip(context_names, context))
+                                                            value_rows, context_rows, strict=False):
+            yield (number, key, work_date, dict(zip(value_names, values, strict=True)),
+                   dict(zip(context_names, context, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class _Checker:
 
     def _add(self, target: list, i: int | None, key: str | None, value, message: str) -> None:
         column = self.index.get(key, -1) if key else -1
-        header = self.headers.get(key, key or "")
+        header = self.headers.get(key, key) if key else ""
         row = self.row_numbers[i] if i is not None else None
         target.append(Problem(row=row, column=column, header=header, value=shown(value), message=message))
 
@@ -300,9 +301,9 @@ class _Checker:
             high = math.inf if clause.valid_max is None else clause.valid_max
             with np.errstate(invalid="ignore"):
                 outside = np.flatnonzero((values < low) | (values > high))
-            for i in outside:
-                self.error(int(i), key, cells[i], f"{_fmt(values[i])} is outside the valid range "
-                                                  f"{_fmt(low)} to {_fmt(high)}")
+            for position in outside:
+                self.error(int(position), key, cells[position], f"{_fmt(values[position])} is outside the valid range "
+                                                                f"{_fmt(low)} to {_fmt(high)}")
         return values
 
     def yes_no(self, key: str) -> list[bool | None]:
@@ -395,7 +396,7 @@ def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> 
     for key, column in columns.items():
         if isinstance(column, np.ndarray):
             # NaN (empty cell) becomes None: missing, never zero.
-            values[key] = np.where(np.isnan(column), None, column).tolist()
+            values[key] = np.where(np.isnan(column), None, column).tolist()  # type: ignore[call-overload]
         else:
             values[key] = column
     context = {key: [c.strip() or None if type(c) is str else text(c) for c in checker.cells(key)]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable
+from typing import Any
 
 ClauseProblems = Callable[[dict], Iterable[tuple[str, str]]]
 WeightProblem = Callable[[Iterable[Decimal]], str | None]
@@ -60,13 +61,13 @@ class ContractRecord:
     title: str
     vendor: str
     category: str
-    start: date
-    end: date
-    value: Decimal
+    start: date | None
+    end: date | None
+    value: Decimal | None
     status: str
     capacity: Decimal | None
-    incentive_cap: Decimal
-    penalty_cap: Decimal
+    incentive_cap: Decimal | None
+    penalty_cap: Decimal | None
     clauses: list[ClauseRecord] = field(default_factory=list)
 
 
@@ -260,7 +261,7 @@ def _contract(raw: Any, index: int, problems: list[str], rules: ContractRules) -
 def _check_versions(record: ContractRecord, where: str, problems: list[str], rules: ContractRules) -> None:
     """No two versions of a clause for the same month; weights in force sum to 100 in every month a version starts."""
     first = record.start.strftime("%Y-%m") if record.start else None
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str | None]] = set()
     for clause in record.clauses:
         effective = clause.effective_from or first
         key = (clause.terms["key"], effective)
@@ -268,7 +269,8 @@ def _check_versions(record: ContractRecord, where: str, problems: list[str], rul
             problems.append(f"{where}, clause {key[0]}: listed twice with effective_from {effective}")
         seen.add(key)
         if effective and first and effective < first:
-            problems.append(f"{where}, clause {key[0]}, field effective_from: {effective} is before the contract starts ({first})")
+            problems.append(f"{where}, clause {key[0]}, field effective_from: {effective} is before the contract starts "
+                            f"({first})")
     if any(c.terms["weight"] is None or not (c.effective_from or first) for c in record.clauses):
         return  # a weight or a clause's first month is unreadable (already reported): no sum to check
     for period in sorted({e for _, e in seen if e}):
@@ -277,7 +279,7 @@ def _check_versions(record: ContractRecord, where: str, problems: list[str], rul
             effective = clause.effective_from or first
             if effective and effective <= period:
                 current = in_force.get(clause.terms["key"])
-                if current is None or (current.effective_from or first) < effective:
+                if current is None or (current.effective_from or first or "") < effective:
                     in_force[clause.terms["key"]] = clause
         message = rules.weight_problem(c.terms["weight"] for c in in_force.values())
         if message:

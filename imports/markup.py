@@ -186,7 +186,7 @@ def _write_problems_sheet(workbook: Workbook, data_sheet: Worksheet,
     if not placed:
         problems.append(["", "", "", "", "No problems found."])
     problems.freeze_panes = "A2"
-    for letter, width in zip("ABCDE", (8, 9, 24, 10, 80)):
+    for letter, width in zip("ABCDE", (8, 9, 24, 10, 80), strict=False):
         problems.column_dimensions[letter].width = width
 
 

@@ -100,11 +100,11 @@ def _numbered_rows(grid: list[list], first: int, end: int) -> list[tuple[int, li
 
     Only rows holding an empty cell are rebuilt; the test for one runs in C, so full rows cost little.
     """
-    body = grid[first:end]
+    body: list = list(grid[first:end])  # rows, each None once it turns out blank
     for position in [position for position, cells in enumerate(body) if "" in cells or not cells]:
         cells = body[position]
         body[position] = [None if value == "" else value for value in cells] if cells.count("") < len(cells) else None
-    return [(number, cells) for number, cells in zip(range(first + 1, end + 1), body) if cells is not None]
+    return [(number, cells) for number, cells in zip(range(first + 1, end + 1), body, strict=False) if cells is not None]
 
 
 def _trailing_notes(grid: list[list], header_index: int, columns: list[ColumnMatch]):

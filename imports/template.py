@@ -4,6 +4,7 @@ The header cells are the column keys exactly, because the importer matches on th
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -16,7 +17,6 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
-
 
 COLUMN_KINDS = ("id", "date", "text", "number", "yes_no")
 VALIDATED_ROWS = 1000  # data rows (2..1001) that carry Excel data validation
@@ -51,7 +51,7 @@ class TemplateColumn:
 
 
 def write_template(*, contract_label: str, period: str, first_day: date, last_day: date,
-                   columns: list[TemplateColumn], notes: list[str] = ()) -> bytes:
+                   columns: list[TemplateColumn], notes: Sequence[str] = ()) -> bytes:
     """The template as .xlsx bytes; the data sheet comes first so a reader taking sheet 1 gets the data.
 
     `first_day` and `last_day` bound the period's work dates (the caller knows the calendar).
@@ -158,7 +158,7 @@ def _fill_instructions(sheet: Worksheet, contract_label: str, period: str, colum
     for row in sheet.iter_rows(min_row=table_header_row + 1):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCDE", (28, 60, 14, 36, 10)):
+    for letter, width in zip("ABCDE", (28, 60, 14, 36, 10), strict=False):
         sheet.column_dimensions[letter].width = width
 
 

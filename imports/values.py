@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ class ParsedNumbers:
 
 
 def parse_numbers(cells: Sequence[Any], *, style: NumberStyle = NumberStyle(),
-                  percent_formatted: Sequence[int] = ()) -> ParsedNumbers:
+                  percent_formatted: Sequence[int] | np.ndarray = ()) -> ParsedNumbers:
     """Each number as written; only explicit percents convert: text '95%' reads 95, and a number cell that
     Excel formats as a percentage (index in `percent_formatted`, e.g. 0.95 shown as 95 %) reads 95."""
     out = np.full(len(cells), np.nan)

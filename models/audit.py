@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, event, text
@@ -61,7 +61,7 @@ def event_hash(content: dict[str, Any]) -> str:
     for name in HASHED_FIELDS:
         value = content.get(name)
         if isinstance(value, datetime):
-            value = value.astimezone(timezone.utc).isoformat()
+            value = value.astimezone(UTC).isoformat()
         plain[name] = _canonical(value)
     encoded = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
@@ -99,7 +99,7 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:
     new_events = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not new_events:
         return
-    new_events.sort(key=lambda obj: attributes.instance_state(obj).insert_order)
+    new_events.sort(key=lambda obj: attributes.instance_state(obj).insert_order or 0)
     connection = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
     lock_chain_head(connection)
     previous = chain_head(connection)

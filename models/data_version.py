@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import db
+from .base import Model
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     __tablename__ = "data_version"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one row

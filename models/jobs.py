@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import Model, utcnow
 from .types import JobStatus, JSONType, UTCDateTime, enum_column
 
 if TYPE_CHECKING:
     from .users import User
 
 
-class Job(db.Model):
+class Job(Model):
     """One piece of long work; the row is the truth about it, the task queue only delivers it.
 
     `attempts` is also the fence of a run: a run writes its outcome only while the row still carries

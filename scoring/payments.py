@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import decimal
 import enum
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 _EXACT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.Inexact, decimal.InvalidOperation])
 _HUNDRED = Decimal(100)

@@ -6,7 +6,8 @@ noise never splits a tie or puts a vendor on probation.
 from __future__ import annotations
 
 import math
-from typing import Hashable, Iterable, Mapping, TypeVar
+from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
 
 from .periods import add_months, parse_period, period_range
 from .plain_values import as_float, required_float
@@ -67,7 +68,7 @@ def rank(scores: Mapping[Key, float | None]) -> dict[Key, int | None]:
     rank = 1 + the number of scores strictly higher (compared rounded to 9 decimals); the dict
     keeps the input's order.
     """
-    keys = {key: (None if as_float(score, "score") is None else score_key(score)) for key, score in scores.items()}
+    keys = {key: (None if (value := as_float(score, "score")) is None else score_key(value)) for key, score in scores.items()}
     ranked = sorted((k for k in keys.values() if k is not None), reverse=True)
     position: dict[float, int] = {}
     for index, key in enumerate(ranked):

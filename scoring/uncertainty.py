@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Hashable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .tolerance import score_key
 
@@ -139,7 +140,7 @@ def category_uncertainty(periods_by_vendor: Mapping[Key, Iterable[tuple]], ranke
     without a scored period are left out. `ranked`: the vendors that are not insufficient data (R).
     """
     scored = {key: p for key, p in ((key, scored_periods(v)) for key, v in periods_by_vendor.items()) if p}
-    base = {key: dict(score=weighted_score(p), periods=len(p), observations=sum(n for _, n in p),
+    base: dict[Any, dict[str, Any]] = {key: dict(score=weighted_score(p), periods=len(p), observations=sum(n for _, n in p),
                       concentration=concentration(p)) for key, p in scored.items()}
     ranked_keys = [key for key in dict.fromkeys(ranked) if key in scored]
     sigma2 = within_variance(scored.values())
@@ -158,7 +159,7 @@ def category_uncertainty(periods_by_vendor: Mapping[Key, Iterable[tuple]], ranke
     else:
         weights = [1 / total for total in totals]
         sum_weights = math.fsum(weights)
-        mean, plain = math.fsum(w * s for w, s in zip(weights, scores)) / sum_weights, False
+        mean, plain = math.fsum(w * s for w, s in zip(weights, scores, strict=False)) / sum_weights, False
 
     figures: dict[Key, dict] = {}
     for key, v in base.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pyotp
 import pytest
@@ -21,8 +21,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from contracts_app import create_app
-from contracts_app.rankings.cache import rendered_rankings
 from contracts_app.config import normalise_database_url
+from contracts_app.rankings.cache import rendered_rankings
 from models import db
 from tests.factories import TEST_TOTP_SECRET
 
@@ -86,7 +86,7 @@ def pytest_configure(config):
         day = date.fromisoformat(clock)
     except ValueError:
         raise pytest.UsageError(f"--clock={clock}: write the date as YYYY-MM-DD, e.g. 2031-06-15") from None
-    traveller = time_machine.travel(datetime.combine(day, time(9, 0), tzinfo=timezone.utc), tick=True)
+    traveller = time_machine.travel(datetime.combine(day, time(9, 0), tzinfo=UTC), tick=True)
     traveller.start()
     config.stash[_CLOCK] = traveller
 

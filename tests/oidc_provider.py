@@ -189,7 +189,7 @@ class LoopbackOpenIDProvider:
 
         return app
 
-    def start(self) -> "LoopbackOpenIDProvider":
+    def start(self) -> LoopbackOpenIDProvider:
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

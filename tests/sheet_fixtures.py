@@ -165,7 +165,7 @@ def set_cached_values(path: Path, values: dict[str, str]) -> Path:
         for reference, value in values.items():
             formula_cell = rb'(<c r="' + reference.encode() + rb'"[^>]*>(?:<f>[^<]*</f>|<f[^>]*/>))'
             pattern = re.compile(formula_cell + rb"(?:<v\s*/>|<v>\s*</v>)?")
-            xml, count = pattern.subn(lambda m: m.group(1) + b"<v>" + value.encode() + b"</v>", xml)
+            xml, count = pattern.subn(lambda m, value=value: m.group(1) + b"<v>" + value.encode() + b"</v>", xml)
             assert count == 1, f"no formula cell {reference} to give a saved value"
         return xml
     return rewrite_part(path, SHEET_PART, change)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
@@ -18,12 +18,12 @@ import pytest
 
 from models import Job, Role
 from tests.factories import (
+    TEST_PASSWORD,
     ClauseTemplateFactory,
     ContractAssignmentFactory,
     ContractFactory,
     OutcomeClauseFactory,
     RecommendationFactory,
-    TEST_PASSWORD,
     UploadFactory,
     UserFactory,
 )

@@ -88,7 +88,7 @@ def test_every_vendor_taking_part_gets_the_floor_unless_capacity_or_a_dropped_fl
     if result.floor_dropped:
         return
     floor_volume = Decimal(repr(floor)) * volume
-    for v, line in zip(vendors, result.lines):
+    for v, line in zip(vendors, result.lines, strict=False):
         if taking_part(v):
             limit = floor_volume if v.capacity is None else min(floor_volume, v.capacity)
             assert line.volume >= limit - CENT
@@ -120,7 +120,7 @@ def test_a_higher_score_never_gets_a_smaller_share(others, volume, floor, gamma,
 @given(vendor_lists(), volumes, floors, gammas)
 def test_probation_and_ineligible_vendors_get_exactly_zero(vendors, volume, floor, gamma):
     result = allocate(vendors, volume=volume, floor=floor, gamma=gamma)
-    for v, line in zip(vendors, result.lines):
+    for v, line in zip(vendors, result.lines, strict=False):
         if not taking_part(v):
             assert line.volume == 0 and line.share == 0.0 and line.share_after_floor == 0.0
             assert line.weight is None and line.equal_split_volume == 0
@@ -157,7 +157,7 @@ def test_shares_sum_to_one_and_every_line_explains_itself(vendors, volume, floor
     if any(taking_part(v) for v in vendors):
         assert abs(sum(line.share_before_floor for line in result.lines) - 1) < 1e-9
         assert abs(sum(line.share_after_floor for line in result.lines) - 1) < 1e-9
-    for v, line in zip(vendors, result.lines):
+    for v, line in zip(vendors, result.lines, strict=False):
         assert line.reason
         if line.volume == 0 and taking_part(v):
             assert "no work this period" in line.reason

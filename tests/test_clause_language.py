@@ -37,7 +37,8 @@ def text(t: dict | None = None, work_unit: str = "lane-mile", **caps) -> str:
 
 def sentence(text: str, start: str) -> str:
     """The section of the text that starts with `start` (e.g. "Scoring.") up to the next section."""
-    match = re.search(re.escape(start) + r".*?(?=[ \n](?:Measure|Monthly value|Target and minimum|Target|Scoring|Weight|Incentive|Penalty|Caps)\. |$)", text)
+    headings = "Measure|Monthly value|Target and minimum|Target|Scoring|Weight|Incentive|Penalty|Caps"
+    match = re.search(re.escape(start) + r".*?(?=[ \n](?:" + headings + r")\. |$)", text)
     assert match, f"no section {start!r} in: {text}"
     return match.group(0)
 

@@ -75,7 +75,8 @@ def test_create_user_with_password_from_stdin(cli):
     user = db.session.scalars(select(User).where(User.email == "clerk@springfield.gov")).one()
     assert user.role == Role.FINANCE
     assert user.check_password("a-long-password")
-    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "User", AuditEvent.object_id == str(user.id))).all() == ["user_created"]
+    actions = select(AuditEvent.action).where(AuditEvent.object_type == "User", AuditEvent.object_id == str(user.id))
+    assert db.session.scalars(actions).all() == ["user_created"]
 
 
 def test_create_user_refuses_duplicate_email_with_exit_1(cli):
@@ -95,5 +96,6 @@ def test_create_user_refuses_short_password_and_stores_nothing(cli):
 
 
 def test_create_user_unknown_role_is_a_usage_error(cli):
-    result = cli.invoke(args=["create-user", "x@springfield.gov", "--role", "mayor", "--password-stdin"], input="a-long-password\n")
+    result = cli.invoke(args=["create-user", "x@springfield.gov", "--role", "mayor", "--password-stdin"],
+                        input="a-long-password\n")
     assert result.exit_code == 2

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .factories import TEST_PASSWORD, ContractAssignmentFactory, ContractFactory
@@ -25,11 +25,11 @@ def _month_options(client, contract, email) -> list[str]:
 def test_the_sheets_page_offers_the_months_of_the_term_up_to_today(app, client, time_machine):
     contract = ContractFactory(start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
     email = ContractAssignmentFactory(contract=contract).user.email
-    time_machine.move_to(datetime(2026, 3, 15, 9, 0, tzinfo=timezone.utc), tick=True)
+    time_machine.move_to(datetime(2026, 3, 15, 9, 0, tzinfo=UTC), tick=True)
     assert _month_options(client, contract, email) == ["2026-03", "2026-02", "2026-01"]
-    time_machine.move_to(datetime(2031, 6, 15, 9, 0, tzinfo=timezone.utc), tick=True)
+    time_machine.move_to(datetime(2031, 6, 15, 9, 0, tzinfo=UTC), tick=True)
     assert _month_options(client, contract, email)[0] == "2026-12"  # never past the end of the term
-    time_machine.move_to(datetime(2025, 12, 31, 9, 0, tzinfo=timezone.utc), tick=True)
+    time_machine.move_to(datetime(2025, 12, 31, 9, 0, tzinfo=UTC), tick=True)
     assert _month_options(client, contract, email) == []  # the term has not started
 
 

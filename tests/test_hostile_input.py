@@ -16,7 +16,7 @@ from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from models import Role
-from tests.factories import ContractPeriodScoreFactory, TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, ContractPeriodScoreFactory
 from tests.test_access import QUERY_STRINGS, URL_ARGUMENTS, World, world  # noqa: F401  (the fixture)
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}

@@ -333,7 +333,8 @@ def test_the_new_form_starts_in_the_category_being_browsed(session, client, proc
 
 def test_editing_records_before_and_after(session, client, procurement, category):
     template = ClauseTemplateFactory(category=category, key="repair_hours", label="Median hours to repair",
-                                     unit="hours", direction=Direction.LOWER, aggregation=Aggregation.MEDIAN, target=Decimal("48"),
+                                     unit="hours", direction=Direction.LOWER, aggregation=Aggregation.MEDIAN,
+                                     target=Decimal("48"),
                                      minimum=Decimal("96"), weight=Decimal("20"), valid_min=Decimal("0"),
                                      valid_max=Decimal("2000"), aliases=["hours to repair"])
     session.flush()
@@ -379,7 +380,7 @@ def test_an_invalid_edit_changes_nothing(session, client, procurement, category)
 
 
 def test_retiring_hides_a_template_from_the_default_list_and_restoring_brings_it_back(session, client, procurement, category):
-    kept = ClauseTemplateFactory(category=category, key="site_cleared", weight=Decimal("10"))
+    ClauseTemplateFactory(category=category, key="site_cleared", weight=Decimal("10"))
     retired = ClauseTemplateFactory(category=category, key="repeat_pothole", weight=Decimal("10"))
     session.flush()
 

@@ -28,7 +28,8 @@ ROWS_AT_0002 = [
     "'2026-04-01 00:00:00+00')",
     "INSERT INTO recommendations (id, category_id, target_period, volume, window_months, floor_share, gamma, "
     "probation_threshold, unallocated, floor_dropped, inputs, status, created_at, approved_at) VALUES "
-    "(1, 1, '2026-11', 1000.25, 6, 0.1, 2, 50, 0.01, false, '{}', 'approved', '2026-09-01 00:00:00+00', '2026-10-01 00:00:00+00'), "
+    "(1, 1, '2026-11', 1000.25, 6, 0.1, 2, 50, 0.01, false, '{}', 'approved', '2026-09-01 00:00:00+00', "
+    "'2026-10-01 00:00:00+00'), "
     "(2, 1, '2026-11', 900.00, 6, 0.1, 2, 50, 0, false, '{}', 'approved', '2026-09-01 00:00:00+00', '2026-10-02 00:00:00+00')",
     "INSERT INTO recommendation_lines (id, recommendation_id, vendor_id, insufficient_data, probation, share_before, "
     "share, volume, capacity, reason) VALUES (1, 1, 1, false, false, 1, 1, 1000.25, 0.03, '')",

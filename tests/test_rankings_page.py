@@ -343,7 +343,7 @@ def test_csv_export_holds_the_same_values(signed_in, world):
                                                                        "between_variance"]
     expected = _expected_table_rows(world)
     assert len(rows) == len(expected) + 1
-    for row, want in zip(rows[1:], expected):
+    for row, want in zip(rows[1:], expected, strict=False):
         assert row[:3] == ["asphalt-test", PERIOD, "6"]
         table = row[3:]
         assert table[0] == ("" if want[0] is None else str(want[0]))

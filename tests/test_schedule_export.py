@@ -11,10 +11,10 @@ from html import unescape
 import docx
 import pytest
 
+from contracts_app.contracts.clause_language import clause_language
 from contracts_app.schedules.services import PeriodRefused, schedule_period
 from models import Aggregation, Direction, Role
-from contracts_app.contracts.clause_language import clause_language
-from tests.factories import ContractFactory, OutcomeClauseFactory, TEST_PASSWORD, UserFactory
+from tests.factories import TEST_PASSWORD, ContractFactory, OutcomeClauseFactory, UserFactory
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PERIOD = "2026-06"
@@ -172,7 +172,8 @@ def test_html_page_lists_each_clause_with_its_language_and_a_download_button(sig
 
 
 def test_period_chooses_the_versions_in_force(signed_in, world):
-    before_amendment = page_languages(signed_in.get(f"/contracts/{world.contract.id}/schedule?period=2026-02").get_data(as_text=True))
+    schedule = signed_in.get(f"/contracts/{world.contract.id}/schedule?period=2026-02")
+    before_amendment = page_languages(schedule.get_data(as_text=True))
     assert set(before_amendment) == {"pci_after", "on_time", "complaints"}
     assert before_amendment["pci_after"] == generated(world.pci_v1, world.contract)
 

@@ -21,15 +21,14 @@ from contracts_app.uploads.storing import commit_rows
 from imports.check import CheckedRows
 from models import Aggregation, ClauseResult, ContractPeriodScore, Direction, Role, db
 from tests.factories import (
+    TEST_PASSWORD,
     CategoryFactory,
     ContractAssignmentFactory,
     ContractFactory,
     OutcomeClauseFactory,
-    TEST_PASSWORD,
     UserFactory,
     VendorFactory,
 )
-
 
 # --- building data ------------------------------------------------------------------------------
 
@@ -105,7 +104,7 @@ class Page:
     def __init__(self, element):
         self.element = element
 
-    def cssselect(self, selector: str) -> list["Page"]:
+    def cssselect(self, selector: str) -> list[Page]:
         return [Page(e) for e in self.element.xpath(_xpath(selector))]
 
     def __getattr__(self, name):

@@ -17,7 +17,7 @@ from contracts_app import create_app
 from models import AuditEvent, Role, User, db
 
 from .factories import UserFactory
-from .oidc_provider import Person, LoopbackOpenIDProvider, random_secret
+from .oidc_provider import LoopbackOpenIDProvider, Person, random_secret
 
 CALLBACK = "http://localhost/auth/sso/callback"
 BUTTON = "Sign in with your city account"

@@ -223,7 +223,7 @@ def test_concurrent_invoices_for_a_new_month_make_one_row_and_one_chain_of_chang
     assert len(scores) == 1
     assert len(events) == RACERS
     assert events[0].before is None
-    for previous, event in zip(events, events[1:]):
+    for previous, event in zip(events, events[1:], strict=False):
         assert event.before["invoice_amount"] == previous.after["invoice_amount"], "each change starts where the last ended"
     assert Decimal(events[-1].after["invoice_amount"]) == scores[0].invoice_amount
 

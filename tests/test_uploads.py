@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from .factories import (
 )
 
 HEADER = ["work_order_id", "completed_on", "street", "pci_after", "on_time"]
-TODAY = datetime(2026, 12, 15, 9, 0, tzinfo=timezone.utc)  # the sheets page offers the term's months up to today
+TODAY = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)  # the sheets page offers the term's months up to today
 
 
 @pytest.fixture(autouse=True)

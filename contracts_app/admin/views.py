@@ -5,8 +5,8 @@ from models import Role, User, db
 
 from ..form_choices import select_choices
 from ..input_guards import as_page
-from ..unit_of_work import discard_changes
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from .forms import AssignmentsForm, ManageUserForm, NewUserForm
 from .services import (
     UserInputError,

@@ -36,7 +36,8 @@ class ChangePasswordForm(FlaskForm):
         description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password, not your email. "
                     "Three or four unrelated words work well.",
         render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("New password again", validators=[DataRequired(), EqualTo("new_password", "the two new passwords differ")],
+    confirm = PasswordField("New password again",
+                            validators=[DataRequired(), EqualTo("new_password", "the two new passwords differ")],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField("Change password")
 

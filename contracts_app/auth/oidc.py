@@ -16,8 +16,6 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask_login import current_user
 from joserfc.errors import JoseError
 
-from models import db
-
 from ..audit import record_event
 from ..transactions import write_separately
 from ..unit_of_work import keep_now

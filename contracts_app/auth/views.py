@@ -7,8 +7,8 @@ from flask_login import current_user, logout_user
 
 from models import User, db, utcnow
 
-from ..unit_of_work import keep_now
 from ..audit import record_event
+from ..unit_of_work import keep_now
 from .forms import ChangePasswordForm, CodeForm, EnrolForm, RecoveryCodesForm, SignInForm
 from .mfa import new_secret, provisioning_uri, qr_data_uri, required_for
 from .services import (

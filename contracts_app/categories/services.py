@@ -5,11 +5,11 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import func, select
 
+from imports.contracts_file import SLUG_RE
+from imports.headers import normalise_header
 from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, db
 
 from ..audit import record_event, snapshot
-from imports.contracts_file import SLUG_RE
-from imports.headers import normalise_header
 from ..savepoints import flush_unique
 
 SLUG_MAX = 80

@@ -3,8 +3,8 @@ from flask_login import current_user
 
 from models import Role, ServiceCategory, db
 
-from ..unit_of_work import discard_changes
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from .forms import CategoryForm
 from .services import (
     CategoryInputError,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from contracts_app.contracts.clause_language import clause_language
 from models import (
     ClauseTemplate,
     Contract,
@@ -15,12 +16,10 @@ from models import (
     Vendor,
     db,
 )
-from contracts_app.contracts.clause_language import clause_language
 from scoring.clause_rules import clause_problems, weight_problem
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
-from ..stored_scores.recompute import recompute_from
 from ..jobs.starters import recompute_after_amendment
 
 CONTRACT_FIELDS = ("number", "title", "vendor_id", "category_id", "start_date", "end_date", "value", "capacity",

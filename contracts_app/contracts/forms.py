@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from scoring.periods import STORED_PERIOD_PATTERN
 
-from ..form_choices import select_choices
 from ..fields import FiniteDecimalField
+from ..form_choices import select_choices
 
 SLUG = Regexp(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", message="Use lower-case letters, digits, '-' or '_' (e.g. pci_after).")
 PERIOD = Regexp(STORED_PERIOD_PATTERN, message="Write the month as YYYY-MM (a year from 1900 to 2999), e.g. 2026-03.")
@@ -81,9 +81,11 @@ class ClauseForm(FlaskForm):
                                        "below the target when higher is better, above it when lower is better.")
     weight = FiniteDecimalField("Weight", validators=[InputRequired(), NumberRange(min=0.0001, max=100)],
                           description="Share of the composite score. The weights of a contract's clauses sum to 100.")
-    incentive_pct = FiniteDecimalField("Incentive (% of invoice)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)],
+    incentive_pct = FiniteDecimalField("Incentive (% of invoice)", default=0,
+                                 validators=[InputRequired(), NumberRange(min=0, max=100)],
                                  description="Bonus, in percent of the month's invoice, when the target is met.")
-    penalty_pct = FiniteDecimalField("Penalty (% of invoice)", default=0, validators=[InputRequired(), NumberRange(min=0, max=100)],
+    penalty_pct = FiniteDecimalField("Penalty (% of invoice)", default=0,
+                               validators=[InputRequired(), NumberRange(min=0, max=100)],
                                description="Deduction, in percent of the month's invoice, when the clause fails.")
     valid_min = FiniteDecimalField("Lowest valid cell value", validators=[Optional()],
                              description="A sheet cell below this is an input error, not a result.")

@@ -18,7 +18,6 @@ from models import (
     Vendor,
     db,
 )
-
 from scoring.clause_rules import clause_problems, weight_problem
 from scoring.periods import is_period
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from models import Contract, ContractStatus, Observation, Upload, User, ContractAssignment, db
+from models import Contract, ContractAssignment, ContractStatus, Observation, Upload, User, db
 
 
 def list_contracts(status: str | None = None) -> list[Contract]:

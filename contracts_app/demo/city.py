@@ -61,7 +61,8 @@ CONTRACTS = [
     ("PW-2025-102", "Resurfacing, central region", "Ridgeline Asphalt", "asphalt-resurfacing", 1_900_000, 35, "improving"),
     ("PW-2025-103", "Resurfacing, south region", "Summit Road Works", "asphalt-resurfacing", 1_750_000, 30, "poor"),
     ("PW-2025-104", "Resurfacing, north region arterials", "Keystone Paving", "asphalt-resurfacing", 1_200_000, 25, "steady"),
-    ("SL-2025-201", "Street-light repair, east district", "Brightway Electric", "street-light-repair", 640_000, None, "excellent"),
+    ("SL-2025-201", "Street-light repair, east district", "Brightway Electric", "street-light-repair", 640_000, None,
+     "excellent"),
     ("SL-2025-202", "Street-light repair, west district", "Citywide Lighting", "street-light-repair", 580_000, None, "improving"),
     ("SL-2025-203", "Street-light repair, downtown", "Volt Services", "street-light-repair", 520_000, None, "poor"),
 ]

@@ -13,16 +13,15 @@ from scoring.periods import period_range
 
 from ..admin.services import create_user
 from ..audit import record_event
-from ..contracts.importer import parse_contracts_file
-from ..contracts.importer import load_contracts
+from ..contracts.importer import load_contracts, parse_contracts_file
 from ..library.templates_seed import seed_clause_library
-from ..uploads.storing import find_committed
 from ..uploads.flow import import_path
+from ..uploads.storing import find_committed
 from .city import (
     CONTRACTS,
     DEMO_FIRST_PERIOD,
-    DEMO_MFA_ROLES,
     DEMO_LAST_PERIOD,
+    DEMO_MFA_ROLES,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     DEMO_USERS,

@@ -3,9 +3,9 @@ commits its work together with the job's outcome, so a run is all or nothing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flask import current_app
 from sqlalchemy import event

@@ -12,7 +12,6 @@ from sqlalchemy import or_, select, update
 from models import Job, JobStatus, db, utcnow
 
 from ..unit_of_work import commit_step
-
 from .queue import enqueue, read_pulse
 
 log = logging.getLogger(__name__)

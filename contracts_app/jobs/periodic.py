@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from models import Upload, UploadStatus, db, utcnow
 
-from ..unit_of_work import commit_step
 from ..audit import record_event, snapshot
+from ..unit_of_work import commit_step
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from sqlalchemy import update
 from models import Job, JobStatus, db, utcnow
 
 from ..unit_of_work import commit_step
-
 from .kinds import KINDS, JobOutcome, JobRefused
 from .progress import Progress, Pulse
 

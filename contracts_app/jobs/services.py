@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, select
 from flask_sqlalchemy.session import Session
+from sqlalchemy import event, select
 
 from models import Job, JobStatus, Role, User, db, utcnow
 

@@ -205,7 +205,8 @@ class ClauseTemplateForm(FlaskForm):
     submit = SubmitField("Save template")
 
     def set_categories(self, categories: list[ServiceCategory]) -> None:
-        self.category_id.choices = [SelectChoice("", "Choose a category…")] + [SelectChoice(str(c.id), c.name) for c in categories]
+        self.category_id.choices = [SelectChoice("", "Choose a category…")] + [
+            SelectChoice(str(c.id), c.name) for c in categories]
 
     def terms(self) -> dict:
         """The typed terms as `clause_problems` takes them: Decimal numbers, enum values as strings."""

@@ -17,7 +17,6 @@ from scoring.clause_rules import clause_problems
 from ..audit import record_event, snapshot
 
 
-
 class TemplateInputError(ValueError):
     """The template was refused; `problems` holds (field, message) pairs naming the field that is wrong."""
 

@@ -4,10 +4,10 @@ from decimal import Decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from models import Role, db
+from models import Role
 
-from ..unit_of_work import discard_changes
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from . import services
 from .forms import ClauseTemplateForm, initial_data
 

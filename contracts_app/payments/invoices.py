@@ -9,8 +9,8 @@ from models import Contract, ContractPeriodScore, User, db
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
-from ..transactions import lock_contract_period
 from ..stored_scores.recompute import recompute_period
+from ..transactions import lock_contract_period
 
 MAX_INVOICE = Decimal("999999999999.99")
 

@@ -11,8 +11,8 @@ from scoring.periods import is_period
 
 from ..form_choices import select_choices
 from ..input_guards import as_id
-from ..unit_of_work import discard_changes
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename
 from .forms import InvoiceForm, PeriodForm
 from .services import (
@@ -21,8 +21,8 @@ from .services import (
     category_by_slug,
     dollars,
     latest_committed_period,
-    period_adjustments,
     percent,
+    period_adjustments,
     period_choices,
     record_invoice,
     signed_dollars,

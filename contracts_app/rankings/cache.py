@@ -9,8 +9,8 @@ own small LRU, per database; tests clear it (a test's rollback may reuse a versi
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from threading import Lock
-from typing import Callable, Hashable
 
 from flask import current_app
 from sqlalchemy import event, insert, select, update

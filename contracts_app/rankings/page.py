@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from imports.contracts_file import SLUG_RE
 from imports.export import add_sheet, new_workbook, workbook_bytes, write_csv
 from models import Contract, ContractPeriodScore, ServiceCategory, db, utcnow
 from scoring.periods import add_months, is_period
@@ -31,7 +32,6 @@ from scoring.tolerance import score_key
 from scoring.uncertainty import CategoryUncertainty, funnel_limits
 
 from ..charts import FunnelPoint, IntervalItem, bar_chart, funnel_plot, interval_chart, sparkline
-from imports.contracts_file import SLUG_RE
 from ..rankings.standings import COMPARISON_WORDS, CategoryRanking, VendorRanking, category_ranking, rank_range_words
 from ..templating import number
 

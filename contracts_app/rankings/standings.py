@@ -9,7 +9,6 @@ from sqlalchemy import Float, Integer, and_, case, func, select
 
 from models import ClauseResult, ClauseStatus, Contract, ContractPeriodScore, ServiceCategory, Vendor, db
 from scoring.periods import add_months
-from scoring.uncertainty import CategoryUncertainty, VendorUncertainty, category_uncertainty
 from scoring.rankings import (
     DEFAULT_PROBATION_THRESHOLD,
     DEFAULT_WINDOW_MONTHS,
@@ -21,7 +20,7 @@ from scoring.rankings import (
     vendor_score,
     window_periods,
 )
-
+from scoring.uncertainty import CategoryUncertainty, VendorUncertainty, category_uncertainty
 
 COMPARISON_WORDS = {"above": "above the category", "within": "no different from the category",
                     "below": "below the category"}

@@ -9,6 +9,7 @@ from io import BytesIO
 
 from flask import Blueprint, abort, make_response, render_template, request, send_file
 from markupsafe import Markup
+
 from scoring.rankings import WINDOW_MAX, WINDOW_MIN
 
 from .cache import data_version, rendered_rankings

@@ -25,8 +25,8 @@ from scoring.periods import add_months, is_period
 from scoring.rankings import WINDOW_MAX, WINDOW_MIN
 
 from ..audit import record_event, snapshot
-from ..unit_names import plural_unit
 from ..rankings.standings import category_ranking
+from ..unit_names import plural_unit
 
 BASES = ("score", "shrunk")
 BASIS_WORDS = {"score": "vendor score", "shrunk": "shrunk score"}

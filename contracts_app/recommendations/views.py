@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from models import Contract, ContractPeriodScore, Recommendation, Role, ServiceCategory, db
 from scoring.periods import add_months
 
-from ..form_choices import select_choices
 from ..charts import bar_chart
+from ..form_choices import select_choices
 from ..security import role_required
 from .export import recommendation_workbook
 from .forms import ApproveForm, RecommendationForm, SaveForm

@@ -14,8 +14,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from sqlalchemy.orm import selectinload
 
-from models import Contract, OutcomeClause, db
-from models import today as utc_today
 from contracts_app.contracts.clause_language import (
     clause_language,
     clause_measure,
@@ -24,6 +22,8 @@ from contracts_app.contracts.clause_language import (
     target_phrase,
     value_with_unit,
 )
+from models import Contract, OutcomeClause, db
+from models import today as utc_today
 from scoring.periods import is_period, period_of, period_range
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -193,7 +193,7 @@ def schedule_docx(schedule: Schedule) -> bytes:
         table = document.add_table(rows=1, cols=len(TABLE_HEADINGS))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cell, heading in zip(table.rows[0].cells, TABLE_HEADINGS):
+        for cell, heading in zip(table.rows[0].cells, TABLE_HEADINGS, strict=False):
             cell.text = heading
             cell.paragraphs[0].runs[0].bold = True
         for clause in schedule.clauses:
@@ -202,7 +202,7 @@ def schedule_docx(schedule: Schedule) -> bytes:
                 clause.weight, clause.incentive, clause.penalty,
             )
             cells = table.add_row().cells
-            for index, (cell, value) in enumerate(zip(cells, values)):
+            for index, (cell, value) in enumerate(zip(cells, values, strict=False)):
                 cell.text = value
                 if index >= 4:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -1,11 +1,12 @@
 """Stored scores (SPEC §3) recomputed exactly where something changed; pages only read what is stored."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from sqlalchemy import delete, select
 
+from imports.check import CheckedRows
 from models import (
     Aggregation,
     ClauseResult,
@@ -18,7 +19,6 @@ from models import (
     db,
     utcnow,
 )
-from imports.check import CheckedRows
 from scoring.clause_score import score_clause
 from scoring.composite import composite_and_coverage
 from scoring.payments import payment_adjustment

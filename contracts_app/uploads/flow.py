@@ -5,15 +5,15 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Mapping
+from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from imports.check import (CheckedRows, CheckReport, ClauseColumn, HistoryStats, Problem, SheetSpec, check_sheet,
-                           history_stats)
+from imports.check import CheckedRows, CheckReport, ClauseColumn, HistoryStats, Problem, SheetSpec, check_sheet, history_stats
 from imports.limits import SheetLimits, SheetRefused, inspect_upload
 from imports.markup import CellMark, mark_up_sheet
 from imports.reader import read_sheet

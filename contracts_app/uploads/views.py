@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -10,14 +9,12 @@ from sqlalchemy import select
 from models import Contract, Role, Upload, UploadStatus, db, today
 from scoring.periods import is_period, period_of, period_range
 
-from ..form_choices import select_choices
 from ..contracts.forms import ConfirmForm
+from ..form_choices import select_choices
 from ..jobs.starters import commit_job_of, start_commit_job
-from ..unit_of_work import discard_changes
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from .access import require_assignment
-from .forms import CommitForm, UploadForm
-from .storing import committed_by, find_committed
 from .flow import (
     AlreadyDone,
     UploadRefused,
@@ -28,6 +25,8 @@ from .flow import (
     stage_upload,
     template_bytes,
 )
+from .forms import CommitForm, UploadForm
+from .storing import committed_by, find_committed
 
 bp = Blueprint("uploads", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -27,8 +27,8 @@ from scoring.uncertainty import CategoryUncertainty
 
 from ..audit import record_event, snapshot
 from ..charts import Frame, IntervalItem, interval_chart, line_chart
-from ..savepoints import flush_unique
 from ..rankings.standings import COMPARISON_WORDS, VendorRanking, category_ranking, rank_range_words
+from ..savepoints import flush_unique
 from ..templating import number
 
 TREND_MONTHS = 12

@@ -4,8 +4,8 @@ from flask_login import current_user
 from models import Role, Vendor, db
 
 from ..scorecards.services import coverage_percent, is_incomplete
-from ..unit_of_work import discard_changes
 from ..security import role_required
+from ..unit_of_work import discard_changes
 from .forms import VendorForm
 from .services import VendorInputError, create_vendor, list_vendors, update_vendor, vendor_detail
 

@@ -1,12 +1,12 @@
 """Initial schema: the whole domain of SPEC §2, with the audit trail append-only in the database.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 09:34:23.397257
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 

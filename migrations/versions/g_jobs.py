@@ -4,8 +4,8 @@ Revision ID: g_jobs
 Revises: 0002
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from models.types import UTCDateTime

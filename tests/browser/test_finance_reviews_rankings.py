@@ -217,7 +217,7 @@ def test_finance_reads_ranking_drills_into_a_failed_clause_and_exports(page: Pag
     workbook = load_workbook(xlsx_path)
     sheet = workbook["Rankings"]
     header = [cell.value for cell in sheet[1]]
-    from_xlsx = [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]]
+    from_xlsx = [dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]]
     inputs = {row[0]: row[1] for row in workbook["Inputs"].iter_rows(min_row=2, values_only=True)}
     assert (inputs["category"], inputs["period"], inputs["window"]) == (CATEGORY_SLUG, PERIOD, 6), inputs
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import re
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect

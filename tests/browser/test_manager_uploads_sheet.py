@@ -16,9 +16,9 @@ months up to today), so the test does not depend on the calendar.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import time_machine
@@ -32,7 +32,7 @@ NUMBER = "PW-2025-101"
 TITLE = "Resurfacing, north region"
 VENDOR = "Harbor Paving Co"
 PERIOD = "2026-11"  # the demo city's sheets cover 2025-11 to 2026-10
-STORY_DAY = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)  # November is the latest month the pages offer
+STORY_DAY = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # November is the latest month the pages offer
 FILENAME = f"{NUMBER}_{PERIOD}_harbor-paving.xlsx"
 ROWS = 20
 # The template's columns for an asphalt resurfacing contract: row key, work date, context, the six
