@@ -10,6 +10,7 @@ from itertools import repeat, zip_longest
 import numpy as np
 
 from .headers import ColumnMatch, normalise_header
+from .limits import column_letters
 from .reader import RawSheet
 from .values import NumberStyle, identifier, parse_dates, parse_numbers, parse_yes_no, shown, text
 
@@ -150,13 +151,8 @@ class CheckReport:
 
 
 def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
+    """A 0-based column index as Excel letters: 0 -> A (imports.limits.column_letters is the one home)."""
+    return column_letters(index + 1)
 
 def _fmt(value: float) -> str:
     return f"{value:g}"

@@ -52,6 +52,14 @@ def _column_id(name: str) -> str:
     return normalise_header(name)
 
 
+def category_by_slug(slug: str | None) -> ServiceCategory | None:
+    """The category a slug names, or None; text that can never be a slug (too long, a NUL byte) is not looked up."""
+    slug = (slug or "").strip()
+    if not slug or len(slug) > 80 or not SLUG_RE.match(slug):
+        return None
+    return db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == slug)).first()
+
+
 def list_categories() -> list[tuple[ServiceCategory, int]]:
     """Each category with its number of contracts."""
     rows = db.session.execute(

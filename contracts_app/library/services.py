@@ -40,8 +40,6 @@ def list_categories() -> list[ServiceCategory]:
     return list(db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name)))
 
 
-def category_by_slug(slug: str) -> ServiceCategory | None:
-    return db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == slug)).first()
 
 
 def category_by_id(category_id: int | None) -> ServiceCategory | None:

@@ -26,6 +26,7 @@ from models import (
 )
 
 from .. import formatting
+from ..categories.services import category_by_slug
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 from ..transactions import lock_contract_period
 
@@ -219,8 +220,6 @@ def categories() -> list[ServiceCategory]:
     return list(db.session.scalars(select(ServiceCategory).order_by(ServiceCategory.name)))
 
 
-def category_by_slug(slug: str) -> ServiceCategory | None:
-    return db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == slug)).first()
 
 
 def _contracts_for(period: str, category: ServiceCategory | None) -> list[Contract]:

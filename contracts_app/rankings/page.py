@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from imports.contracts_file import SLUG_RE
 from imports.export import add_sheet, new_workbook, workbook_bytes, write_csv
 from models import Contract, ContractPeriodScore, ServiceCategory, db, utcnow
 from scoring.periods import add_months, is_period
@@ -31,6 +30,7 @@ from scoring.rankings import (
 from scoring.tolerance import score_key
 from scoring.uncertainty import CategoryUncertainty, funnel_limits
 
+from ..categories.services import category_by_slug
 from ..charts import FunnelPoint, IntervalItem, bar_chart, funnel_plot, interval_chart, sparkline
 from ..rankings.standings import COMPARISON_WORDS, CategoryRanking, VendorRanking, category_ranking, rank_range_words
 from ..templating import number
@@ -140,9 +140,7 @@ def _category_by_slug(slug: str, categories: list[ServiceCategory]) -> ServiceCa
     for category in categories:
         if category.slug == slug:
             return category
-    if len(slug) > 80 or not SLUG_RE.match(slug):
-        return None  # never a stored slug (and a NUL byte would upset PostgreSQL)
-    return db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == slug)).first()
+    return category_by_slug(slug)
 
 
 def _shown(text: str, limit: int = 60) -> str:

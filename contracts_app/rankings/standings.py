@@ -75,7 +75,7 @@ class CategoryRanking:
     uncertainty: CategoryUncertainty
 
 
-def _period_composites(category: ServiceCategory, first: str | None, last: str,
+def period_composites(category: ServiceCategory, first: str | None, last: str,
                        vendor_ids: set[int] | None = None) -> dict[int, dict[str, tuple]]:
     """vendor id -> period -> (its period composite, observations), summed in the database.
 
@@ -136,11 +136,11 @@ def _history(category: ServiceCategory, periods: list[str], period: str,
              vendors: list[Vendor]) -> dict[int, dict[str, tuple]]:
     """The window's period composites, and further back (however far) for vendors with fewer than two
     scored months in it: probation looks at the two most recent scored months, however long ago (SPEC §3)."""
-    history = _period_composites(category, periods[0], period)
+    history = period_composites(category, periods[0], period)
     short = {vendor.id for vendor in vendors
              if sum(1 for composite, count in history.get(vendor.id, {}).values() if composite is not None and count) < 2}
     if short:
-        for vendor_id, older in _period_composites(category, None, add_months(periods[0], -1), short).items():
+        for vendor_id, older in period_composites(category, None, add_months(periods[0], -1), short).items():
             history.setdefault(vendor_id, {}).update(older)
     return history
 

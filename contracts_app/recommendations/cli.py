@@ -7,11 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from models import ServiceCategory, db
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
 
+from ..categories.services import category_by_slug
 from ..cli_json import document, money
 from .services import BASES, RecommendationInputs, RecommendationRefused, run
 
@@ -54,7 +53,7 @@ def result_records(result) -> list[dict]:
 @with_appcontext
 def recommend_command(category_slug, period, volume, floor, gamma, window, basis, output) -> None:
     """Recommend next period's work to the vendors that deliver (docs/reallocation.md)."""
-    category = db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == category_slug)).first()
+    category = category_by_slug(category_slug)
     if category is None:
         click.echo(f"No service category with slug {category_slug}.", err=True)
         sys.exit(1)

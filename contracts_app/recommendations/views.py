@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from models import Contract, ContractPeriodScore, Recommendation, Role, ServiceCategory, db
 from scoring.periods import add_months
 
+from ..categories.services import category_by_slug
 from ..charts import bar_chart
 from ..form_choices import select_choices
 from ..security import role_required
@@ -42,7 +43,7 @@ def _default_period() -> str | None:
 
 
 def _category(slug: str) -> ServiceCategory | None:
-    return db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == slug)).first()
+    return category_by_slug(slug)
 
 
 def _chart(allocation, title: str):

@@ -9,10 +9,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from imports.export import write_csv
-from models import ClauseResult, Contract, ContractPeriodScore, ServiceCategory, db
+from models import ClauseResult, Contract, ContractPeriodScore, db
 from scoring.periods import is_period
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
 
+from ..categories.services import category_by_slug
 from ..cli_json import document
 from ..formatting import coverage_note, is_incomplete, money, money_json, signed_money
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
@@ -102,7 +103,7 @@ def scores_command(contract_number: str, period: str | None, output: str) -> Non
 def rankings_command(category_slug: str, period: str, window: int, output: str) -> None:
     """Vendor ranking in a category."""
     _period_option(period)
-    category = db.session.scalars(select(ServiceCategory).where(ServiceCategory.slug == category_slug)).first()
+    category = category_by_slug(category_slug)
     if category is None:
         _refuse(f"No service category with slug {category_slug}.")
     ranking = category_ranking(category, period, window)

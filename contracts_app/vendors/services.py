@@ -1,7 +1,6 @@
 """Vendor pages: read-side queries, and creating and editing vendors."""
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,12 +21,12 @@ from models import (
     db,
 )
 from scoring.periods import add_months, period_range
-from scoring.rankings import DEFAULT_WINDOW_MONTHS, vendor_period_composite, window_periods
+from scoring.rankings import DEFAULT_WINDOW_MONTHS, window_periods
 from scoring.uncertainty import CategoryUncertainty
 
 from ..audit import record_event, snapshot
 from ..charts import Frame, IntervalItem, interval_chart, line_chart
-from ..rankings.standings import COMPARISON_WORDS, VendorRanking, category_ranking, rank_range_words
+from ..rankings.standings import COMPARISON_WORDS, VendorRanking, category_ranking, period_composites, rank_range_words
 from ..savepoints import flush_unique
 from ..templating import number
 
@@ -138,17 +137,9 @@ def _latest_period(category: ServiceCategory, vendor: Vendor | None = None) -> s
 
 
 def _period_composites(vendor: Vendor, category: ServiceCategory, first: str, last: str) -> dict[str, float | None]:
-    """The vendor's period composite in the category (observation-weighted over its contracts), per month."""
-    rows = db.session.execute(
-        select(ContractPeriodScore.period, ContractPeriodScore.composite, ContractPeriodScore.observations)
-        .join(Contract, Contract.id == ContractPeriodScore.contract_id)
-        .where(Contract.vendor_id == vendor.id, Contract.category_id == category.id,
-               ContractPeriodScore.period >= first, ContractPeriodScore.period <= last)
-    ).all()
-    by_period: dict[str, list[tuple]] = defaultdict(list)
-    for period, composite, observations in rows:
-        by_period[period].append((composite, observations))
-    return {period: vendor_period_composite(values) for period, values in by_period.items()}
+    """The vendor's period composite in the category per month, as the rankings compute it (one home)."""
+    by_period = period_composites(category, first, last, {vendor.id}).get(vendor.id, {})
+    return {period: composite for period, (composite, _observations) in by_period.items()}
 
 
 def category_standings(vendor: Vendor, contracts: list[Contract]) -> list[CategoryStanding]:
