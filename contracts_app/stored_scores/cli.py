@@ -18,6 +18,7 @@ from ..cli_json import document
 from ..formatting import coverage_note, is_incomplete, money, money_json, signed_money
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 from ..rankings.standings import category_ranking
+from ..unit_of_work import in_transaction
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -150,7 +151,7 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
 @click.argument("contract_number")
 @click.argument("period")
 @click.argument("amount")
-@with_appcontext
+@in_transaction
 def set_invoice_command(contract_number: str, period: str, amount: str) -> None:
     """Record a period's invoice amount (dollars)."""
     contract = _contract(contract_number)
@@ -158,7 +159,6 @@ def set_invoice_command(contract_number: str, period: str, amount: str) -> None:
         score = set_invoice(contract, period, parse_amount(amount), None)
     except InvoiceRefused as exc:
         _refuse(f"Invoice not recorded: {exc}")
-    db.session.commit()
     click.echo(f"{contract.number} {period}: invoice {money(score.invoice_amount)}; bonus {money(score.bonus)}, "
                f"penalty {money(score.penalty)}, net {signed_money(score.net)}.")
 

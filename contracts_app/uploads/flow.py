@@ -18,9 +18,9 @@ from imports.limits import SheetLimits, SheetRefused, inspect_upload
 from imports.markup import CellMark, mark_up_sheet
 from imports.reader import read_sheet
 from imports.template import TemplateColumn, write_template
-from models import Aggregation, Contract, ContractStatus, Observation, Upload, UploadStatus, User, db
+from models import Aggregation, Contract, ContractStatus, Observation, Upload, UploadStatus, User, db, today
 from scoring.clause_score import score_clause
-from scoring.periods import is_period, period_bounds
+from scoring.periods import is_period, period_bounds, period_of, period_range
 
 from ..audit import record_event, snapshot
 from ..transactions import lock_contract_period
@@ -225,6 +225,14 @@ def _save_stream(stream: BinaryIO, suffix: str, limits: SheetLimits) -> tuple[Pa
             digest.update(chunk)
             handle.write(chunk)
     return path, digest.hexdigest()
+
+
+def upload_months(contract: Contract) -> list[str]:
+    """The months a sheet can be uploaded for, latest first: the contract's term up to today."""
+    last = min(contract.end_date, today())
+    if last < contract.start_date:
+        return []
+    return list(reversed(period_range(contract.start_date.strftime("%Y-%m"), period_of(last))))
 
 
 def check_period(contract: Contract, period: str) -> None:

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Contract, Role, Upload, UploadStatus, db, today
-from scoring.periods import is_period, period_of, period_range
+from models import Contract, Role, Upload, UploadStatus, db
+from scoring.periods import is_period
 
 from ..contracts.forms import ConfirmForm
 from ..form_choices import select_choices
@@ -24,6 +24,7 @@ from .flow import (
     marked_up_bytes,
     stage_upload,
     template_bytes,
+    upload_months,
 )
 from .forms import CommitForm, UploadForm
 from .storing import committed_by, find_committed
@@ -46,12 +47,6 @@ def _upload(upload_id: int) -> Upload:
     return upload
 
 
-def _period_choices(contract: Contract) -> list[tuple[str, str]]:
-    last = min(contract.end_date, today())
-    periods = period_range(contract.start_date.strftime("%Y-%m"), period_of(last)) if last >= contract.start_date else []
-    return [(p, p) for p in reversed(periods)]
-
-
 @bp.route("/contracts/<int:contract_id>/sheets", methods=["GET", "POST"])
 @role_required(Role.CONTRACT_MANAGER)
 def contract_sheets(contract_id: int):
@@ -59,7 +54,7 @@ def contract_sheets(contract_id: int):
     user = current_user._get_current_object()
     require_assignment(user, contract)
     form = UploadForm()
-    form.period.choices = select_choices(_period_choices(contract))
+    form.period.choices = select_choices((p, p) for p in upload_months(contract))
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
