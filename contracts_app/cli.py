@@ -1,7 +1,6 @@
 """The command line of SPEC §6: exit 0 on success, 1 when input is refused, 2 on usage errors."""
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USE
 from .demo.seed import seed_demo
 from .recommendations.cli import recommend_command
 from .stored_scores.cli import COMMANDS as score_commands
-from .unit_of_work import commit_step, in_transaction
+from .unit_of_work import in_transaction
+from .uploads.bulk import BulkReport, import_sheets, sheets_in
 from .uploads.cli_report import as_json, as_text
 from .uploads.flow import UploadRefused, import_path
 
@@ -135,45 +135,24 @@ def import_sheet_command(contract_number: str, period: str, file: Path, commit: 
         sys.exit(1)
 
 
-SHEET_NAME_RE = re.compile(r"^(?P<number>.+)_(?P<period>\d{4}-\d{2})\.(xlsx|csv)$", re.IGNORECASE)
-
-
 @click.command("import-sheets")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--commit", is_flag=True, help="Store every sheet whose check finds no errors.")
 @in_transaction
 def import_sheets_command(folder: Path, commit: bool) -> None:
     """Bulk mode: check (and with --commit store) every CONTRACT_PERIOD.xlsx or .csv in FOLDER."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and SHEET_NAME_RE.match(p.name))
+    files = sheets_in(folder)
     if not files:
         refuse(f"No sheets named CONTRACT-NUMBER_YYYY-MM.xlsx (or .csv) in {folder}.")
-    refused: list[str] = []
-    counts = {"committed": 0, "already imported": 0, "checked": 0, "refused": 0}
-    with click.progressbar(files, label="Importing sheets", file=sys.stderr,
+    report = BulkReport()
+    with click.progressbar(import_sheets(files, commit=commit, report=report), length=len(files),
+                           label="Importing sheets", file=sys.stderr,
                            item_show_func=lambda p: p.name if p else "") as bar:
-        for path in bar:
-            match = SHEET_NAME_RE.match(path.name)
-            contract = db.session.scalars(select(Contract).where(Contract.number == match["number"])).first()
-            if contract is None:
-                refused.append(f"{path.name}: no contract numbered {match['number']}")
-                continue
-            try:
-                result = import_path(contract, match["period"], path, None, commit=commit)
-            except UploadRefused as exc:
-                db.session.rollback()
-                refused.append(str(exc))
-                continue
-            if result.report and result.report.get("error_count"):
-                db.session.rollback()
-                refused.append(f"{path.name}: {result.report['error_count']} errors (run import-sheet on it for the report)")
-                continue
-            commit_step()
-            key = "already imported" if result.already_imported else "committed" if result.committed else "checked"
-            counts[key] += 1
-    counts["refused"] = len(refused)
-    click.echo(", ".join(f"{n} {label}" for label, n in counts.items()) + f" of {len(files)} sheets.")
-    if refused:
-        click.echo("Refused:\n" + "\n".join(f"  - {r}" for r in refused), err=True)
+        for _done in bar:
+            pass
+    click.echo(report.summary(len(files)))
+    if report.refused:
+        click.echo("Refused:\n" + "\n".join(f"  - {r}" for r in report.refused), err=True)
         sys.exit(1)
 
 

@@ -138,7 +138,7 @@ def test_set_invoice_command(cli, contract):
     result = cli.invoke(args=["set-invoice", contract.number, "2026-01", "182500"])
     assert result.exit_code == 0, result.stderr
     # both clauses met: incentives 2 + 1 = 3 % (cap 5) of 182,500.00 = 5,475.00.
-    assert "bonus 5,475.00" in result.output
+    assert "bonus $5,475.00" in result.output
     assert cli.invoke(args=["set-invoice", contract.number, "2026-01", "--", "-5"]).exit_code == 1
     assert cli.invoke(args=["set-invoice", contract.number, "2026-01", "12.345"]).exit_code == 1
     assert cli.invoke(args=["set-invoice", contract.number, "2026-01"]).exit_code == 2
