@@ -2,6 +2,8 @@
 #              `make test` (install, run every test).
 # `make lint` runs ruff and mypy; `make lock` regenerates requirements.lock after a pin changes.
 PYTHON ?= python3
+# Two test processes (pytest-xdist) on a 2-core machine; each file stays in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -47,7 +49,7 @@ browser-deps:
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 test: install browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

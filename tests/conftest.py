@@ -18,7 +18,7 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from contracts_app import create_app
 from contracts_app.config import normalise_database_url
@@ -51,12 +51,18 @@ class FreshContextClient(FlaskClient):
             response = self.enter_code(pyotp.TOTP(totp_secret or self._enrolled_secret(email)).now())
         return response
 
-    @staticmethod
-    def _enrolled_secret(email: str) -> str:
+    def _enrolled_secret(self, email: str) -> str:
         """The TOTP key the user is enrolled with (factory users: TEST_TOTP_SECRET; demo users: the demo key)."""
+        from flask import has_app_context
+
         from models import User
 
-        secret = db.session.scalar(select(User.totp_secret).where(func.lower(User.email) == email.strip().lower()))
+        query = select(User.totp_secret).where(func.lower(User.email) == email.strip().lower())
+        if has_app_context():
+            secret = db.session.scalar(query)
+        else:  # a test driving an app of its own from outside any context
+            with self.application.app_context():
+                secret = db.session.scalar(query)
         return secret or TEST_TOTP_SECRET
 
     @staticmethod
@@ -78,7 +84,24 @@ def pytest_addoption(parser):
                      help="run the whole session as if today were this date (UTC); env OUTCOMES_TEST_CLOCK")
 
 
+def _database_of_this_worker() -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (TEST_DATABASE_URL + _gwN): the
+    fixtures drop and recreate a database's public schema, so two workers must never share one."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if not worker or not url:
+        return
+    base = make_url(normalise_database_url(url))
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
 def pytest_configure(config):
+    _database_of_this_worker()
     clock = config.getoption("--clock")
     if not clock:
         return

@@ -55,6 +55,7 @@ def race_app(request, tmp_path_factory):
         "TESTING": True, "SECRET_KEY": "race-secret", "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": options, "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("race-uploads")),
+        "MFA_REPLAY_PROTECTION": False,  # several clients sign one finance user in within one 30-second code
     })
     app.test_client_class = FreshContextClient
     with app.app_context():
