@@ -2,7 +2,8 @@
 
 SQLite: a transaction that reads and then writes cannot wait for the write lock (another writer's
 commit makes its snapshot stale: "database is locked" at once, whatever the busy timeout). So a
-request that may write (any method but GET/HEAD/OPTIONS) and every command begin `BEGIN IMMEDIATE`,
+request that may write (any method but GET/HEAD/OPTIONS), every command and every job begin `BEGIN IMMEDIATE`
+(`writing()`),
 and a GET that must write (an audit event for a denied request) does it with `write_separately`, in
 a short transaction of its own that starts IMMEDIATE.
 
@@ -35,7 +36,17 @@ def begins_with_write_lock() -> bool:
         return True
     if has_request_context():
         return request.method not in READ_ONLY_METHODS
-    return True  # a command or a script: it is there to write
+    return False  # a script or a worker's bookkeeping reads; commands and jobs say so with `writing()`
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Every transaction begun inside takes SQLite's write lock at once: a command or a job is there to write."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
 
 
 @contextmanager

@@ -13,6 +13,8 @@ from flask.cli import with_appcontext
 
 from models import db
 
+from .transactions import writing
+
 
 def register_unit_of_work(app: Flask) -> None:
     """Commit when the response is a success (below 400), roll back otherwise or on an exception."""
@@ -57,7 +59,8 @@ def in_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = command(*args, **kwargs)
+            with writing():
+                result = command(*args, **kwargs)
         except BaseException:
             db.session.rollback()
             raise

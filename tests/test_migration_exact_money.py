@@ -60,7 +60,7 @@ def test_existing_amounts_become_exact_cents_and_only_the_latest_approval_stands
         with db.engine.begin() as connection:
             for statement in ROWS_AT_0002:
                 connection.execute(text(statement))
-        upgrade(revision="d_one_approved_allocation")
+        upgrade()  # through exact money and one approved allocation, to the head the models describe
 
         contract = db.session.get(Contract, 1)
         assert (contract.value, contract.capacity) == (D("43749999999.99"), D("40.50"))
@@ -74,6 +74,7 @@ def test_existing_amounts_become_exact_cents_and_only_the_latest_approval_stands
         line = db.session.get(RecommendationLine, 1)
         assert (line.volume, line.capacity) == (D("1000.25"), D("0.03"))
         # The constraints survived the table rebuild (SQLite batch mode).
+        db.session.rollback()  # ends the session's transaction (on SQLite it holds the write lock)
         with pytest.raises(Exception, match="(?i)check|constraint"):
             with db.engine.begin() as connection:
                 connection.execute(text("UPDATE contracts SET value = -1 WHERE id = 1"))

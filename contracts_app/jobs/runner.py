@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from models import Job, JobStatus, db, utcnow
 
+from ..transactions import writing
 from ..unit_of_work import commit_step
 from .kinds import KINDS, JobOutcome, JobRefused
 from .progress import Progress, Pulse
@@ -41,6 +42,11 @@ def _fenced(job_id: int, attempt: int, **values) -> bool:
 
 
 def run_job(job_id: int) -> None:
+    with writing():  # a job is there to write: on SQLite its transactions wait for the write lock
+        _claim_and_run(job_id)
+
+
+def _claim_and_run(job_id: int) -> None:
     attempt = claim(job_id)
     if attempt is None:
         log.info("job #%s is not queued; nothing to do", job_id)

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from models import Role
 
+from ..categories.services import category_by_slug
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from . import services
@@ -54,7 +55,7 @@ def index():
     include_retired = request.args.get("retired") == "1"
     category = None
     if slug is not None:
-        category = services.category_by_slug(slug)
+        category = category_by_slug(slug)
         if category is None:
             abort(404)
     return render_template(
@@ -71,7 +72,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*EDITORS)
 def new():
-    category = services.category_by_slug(request.args.get("category") or "")
+    category = category_by_slug(request.args.get("category") or "")
     form = ClauseTemplateForm(data=initial_data(category=category))
     form.set_categories(services.list_categories())
     if form.is_submitted():
