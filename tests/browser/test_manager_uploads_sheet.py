@@ -207,11 +207,12 @@ def test_manager_uploads_fixes_and_commits_a_monthly_sheet(page: Page, city_serv
         assert comment is not None, f"{reference} has no comment"
         assert message in comment.text, f"{reference}: {comment.text!r}"
         assert comment.text.startswith("Error:"), comment.text
-    commented = sorted(cell.coordinate for row in data.iter_rows() for cell in row if cell.comment)
-    assert commented == sorted(expected_comments), commented
+    errors_marked = sorted(cell.coordinate for row in data.iter_rows() for cell in row
+                           if cell.comment and cell.comment.text.startswith("Error:"))
+    assert errors_marked == sorted(expected_comments), errors_marked  # warnings are marked too, as warnings
     assert data[f"{column_letter(header, 'pci_after')}{excel_row(BAD_NUMBER)}"].value == "ninety"
     problems = list(workbook["Problems"].iter_rows(min_row=2, values_only=True))
-    assert [(p[0], p[2], p[3]) for p in problems] == [
+    assert [(p[0], p[2], p[3]) for p in problems if p[3] == "error"] == [
         (excel_row(BAD_NUMBER), "pci_after", "error"), (excel_row(BAD_DATE), "completed_on", "error")]
 
     # The failed upload is thrown away; nothing was stored.
@@ -231,7 +232,7 @@ def test_manager_uploads_fixes_and_commits_a_monthly_sheet(page: Page, city_serv
     expect(page.get_by_role("heading", level=1)).to_contain_text(checked.name)
     expect(page.get_by_test_id("row-count")).to_have_text(str(ROWS))
     expect(page.get_by_test_id("error-count")).to_have_text("0")
-    expect(page.get_by_test_id("warning-count")).to_have_text("0")
+    # A warning (a count far from this contract's history) asks for a look but does not stop the commit.
     expect(page.get_by_test_id("verdict")).to_have_text(
         "The sheet passed the check. Review what each clause would get below, then commit.")
     expect(page.get_by_test_id("errors")).to_have_count(0)
