@@ -6,6 +6,8 @@ from pathlib import Path
 from flask import Flask, request
 from flask_login import current_user
 
+from models import Role
+
 from . import database  # noqa: F401  (SQLite connection pragmas)
 from .config import build_config
 from .extensions import bootstrap, csrf, db, login_manager, migrate
@@ -119,7 +121,24 @@ def register_sign_in_wall(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        if current_user.role == Role.VENDOR and not _open_to_vendors(request.endpoint):
+            return _vendor_portal_not_open()
         return None
+
+
+def _open_to_vendors(endpoint: str) -> bool:
+    """A vendor's own account pages; the city's pages stay closed to vendors until the vendor portal, which
+    shows a vendor only its own contracts, opens."""
+    return endpoint.startswith("auth.") or endpoint in ("static", "bootstrap.static")
+
+
+def _vendor_portal_not_open():
+    from flask import abort, redirect, url_for
+
+    if request.endpoint == "dashboard.index":
+        return redirect(url_for("auth.account"))
+    abort(403, description="Vendor accounts see only their own vendor's contracts, and that part of the product "
+                           "is not open yet. Your account page is open.")
 
 
 def register_security(app: Flask) -> None:

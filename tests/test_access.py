@@ -178,6 +178,8 @@ def test_every_route_lets_in_exactly_the_roles_it_names(app, client, world):
 
         needed = " or ".join(role.label for role in allowed)
         for role, role_client in clients.items():
+            if role == Role.VENDOR:
+                continue  # city pages stay closed to vendors until the portal: tests/test_vendor_users_wait.py
             response = role_client.get(path)
             if rule.endpoint in CREATOR_ONLY_ENDPOINTS:
                 expected = 200 if role in (Role.ADMIN, Role.CONTRACT_MANAGER) else 404
@@ -213,7 +215,7 @@ def test_admin_pages_are_admin_only_and_other_pages_open_to_all_roles(app):
 def test_post_routes_need_sign_in_a_csrf_token_and_the_right_role(app, client, world):
     """Every route that accepts POST: refused without CSRF token, sign-in, or the role it names."""
     clients = _signed_in_clients(app, world)
-    tokens = {role: c.csrf_token("/") for role, c in clients.items()}
+    tokens = {role: c.csrf_token("/auth/account") for role, c in clients.items()}
     anonymous_token = client.csrf_token(SIGN_IN_PATH)
     problems: list[str] = []
     post_rules = [(rule, allowed) for rule, allowed in _routes(app) if "POST" in rule.methods]
@@ -252,7 +254,7 @@ def test_post_routes_need_sign_in_a_csrf_token_and_the_right_role(app, client, w
             own.sign_in(own_user.email, TEST_PASSWORD)
             if own.get(path).status_code != 405:
                 problems.append(f"GET {path} on a POST-only route did not answer 405")
-            response = own.post(path, data={"csrf_token": own.csrf_token("/")})
+            response = own.post(path, data={"csrf_token": own.csrf_token("/auth/account")})
             refused = (
                 response.status_code == 403
                 or response.status_code >= 500
