@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from contracts_app import create_app
 from contracts_app.audit import record_event, verify_chain
 from contracts_app.config import normalise_database_url
-from models import AuditEvent, db
+from models import AuditEvent, User, db
+from tests.factories import TEST_TOTP_SECRET
 
 from .conftest import FreshContextClient
 
@@ -85,8 +86,12 @@ def test_the_app_works_as_the_runtime_role_and_its_changes_are_audited(deployed)
     created = runner.invoke(args=["create-user", "clerk@city.example", "--role", "admin", "--password-stdin"],
                             input="a long enough password 123\n")
     assert created.exit_code == 0, created.output
+    with deployed.app_context():  # an admin signs in with a second factor: enrol the new one
+        clerk = db.session.scalars(select(User).where(User.email == "clerk@city.example")).one()
+        clerk.totp_secret = TEST_TOTP_SECRET
+        db.session.commit()
     client = deployed.test_client()
-    response = client.sign_in("clerk@city.example", "a long enough password 123")
+    response = client.sign_in("clerk@city.example", "a long enough password 123", totp_secret=TEST_TOTP_SECRET)
     assert response.status_code == 302
     assert client.get("/admin/audit").status_code == 200
     with deployed.app_context():
