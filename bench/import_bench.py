@@ -157,7 +157,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.stage:
         kind, *paths = args.stage
-        paths = [p if p.startswith("postgres") else Path(p) for p in paths]
+        paths = [p if p.startswith("postgres") or not p else Path(p) for p in paths]
         result = {"floor": lambda: stage_floor(*paths), "setup": lambda: stage_setup(*paths)}.get(
             kind, lambda: stage_app(kind, *paths))()
         print(json.dumps(result))
