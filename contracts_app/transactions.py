@@ -59,7 +59,9 @@ def write_transaction() -> Iterator[None]:
     token = _writing.set(True)
     try:
         yield
-        db.session.commit()
+        from .unit_of_work import commit_now  # here, not at the top: unit_of_work imports this module
+
+        commit_now()
     except BaseException:
         db.session.rollback()
         raise

@@ -1,6 +1,6 @@
 """One transaction per request and per command: the boundary commits once, on success, and rolls back
 on any failure. Services only flush. A failure path that must keep a write does it in a short transaction
-of its own (`transactions.write_separately`) or keeps what it recorded (`keep_now`).
+of its own (`transactions.write_separately`) or keeps what it recorded (`commit_now`).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def register_unit_of_work(app: Flask) -> None:
     @app.after_request
     def end_of_request(response: Response) -> Response:
         if response.status_code < 400 and not g.get("discard_changes"):
-            db.session.commit()
+            commit_now()
         else:
             db.session.rollback()
         return response
@@ -39,15 +39,10 @@ def discard_changes() -> None:
     g.discard_changes = True
 
 
-def keep_now() -> None:
-    """A refusal that must keep what it recorded (a failed sign-in's throttle count) although the answer
-    is an error status, at which the boundary would roll back."""
-    db.session.commit()
-
-
-def commit_step() -> None:
-    """Ends one independent unit of work inside a long process: one sheet of a bulk import, a job's claim or
-    outcome in a worker."""
+def commit_now() -> None:
+    """The one place that commits. Called by the boundaries below, and directly where a unit of work ends
+    early: a refusal that must keep what it recorded (a failed sign-in's throttle count), one sheet of a
+    bulk import, a job's claim or outcome in a worker."""
     db.session.commit()
 
 
@@ -64,7 +59,7 @@ def in_transaction(command: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException:
             db.session.rollback()
             raise
-        db.session.commit()
+        commit_now()
         return result
 
     return wrapped

@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 
 from ..audit import record_event
 from ..transactions import write_separately
-from ..unit_of_work import keep_now
+from ..unit_of_work import commit_now
 from .sessions import start_session
 from .sso_accounts import SSOPolicy, SSORefused, parse_group_roles, user_for_claims
 from .views import _safe_next
@@ -109,7 +109,7 @@ def callback():
         reason = getattr(exc, "error", None) or type(exc).__name__
         record_event("sign_in_failed", actor_label="unknown", summary=f"city account sign-in: {reason}"[:500],
                      after={"method": "sso", "issuer": current_app.config["OIDC_ISSUER"]})
-        keep_now()  # the failed sign-in stays audited although the answer is a refusal
+        commit_now()  # the failed sign-in stays audited although the answer is a refusal
         return _refused("The city's sign-in service did not sign you in, or the answer could not be checked "
                         f"({reason}). Start again from the sign-in page.", 400)
     except (requests.RequestException, ValueError) as exc:
@@ -118,7 +118,7 @@ def callback():
     try:
         user = user_for_claims(claims, _policy())
     except SSORefused as refusal:
-        keep_now()  # the refusal stays audited
+        commit_now()  # the refusal stays audited
         return _refused(str(refusal), 403)
     next_url = _safe_next(session.pop(NEXT_KEY, None))
     start_session(user)  # a fresh session: nothing from before the sign-in carries over

@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 from models import User, db, utcnow
 
 from ..audit import record_event
-from ..unit_of_work import keep_now
+from ..unit_of_work import commit_now
 from .forms import ChangePasswordForm, CodeForm, EnrolForm, RecoveryCodesForm, SignInForm
 from .mfa import new_secret, provisioning_uri, qr_data_uri, required_for
 from .services import (
@@ -75,7 +75,7 @@ def _second_step(user: User):
         if result.user is not None:
             next_target = session.get(PENDING, {}).get("next")
             return _finish(user, next_target)
-        keep_now()  # the failure counts toward the throttle although the answer is a refusal
+        commit_now()  # the failure counts toward the throttle although the answer is a refusal
         flash(_wait_message(result) if result.throttled else
               WRONG_CODE + (" " + _wait_message(result) if result.retry_at else ""), "danger")
         form.code.data = ""
@@ -103,7 +103,7 @@ def sign_in():
             return redirect(url_for("auth.sign_in"))
         if user is not None:
             return _finish(user, form.next.data)
-        keep_now()  # the failure counts toward the throttle although the answer is a refusal
+        commit_now()  # the failure counts toward the throttle although the answer is a refusal
         if result.throttled:
             flash(_wait_message(result), "danger")
         else:

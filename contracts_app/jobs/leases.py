@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 
 from models import Job, JobStatus, db, utcnow
 
-from ..unit_of_work import commit_step
+from ..unit_of_work import commit_now
 from .queue import enqueue, read_pulse
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def requeue_abandoned() -> list[int]:
     if lost:
         db.session.execute(update(Job).where(Job.id.in_(lost)).values(enqueued_at=now)
                            .execution_options(synchronize_session=False))
-    commit_step()
+    commit_now()
     for job_id in [*requeued, *lost]:
         enqueue(job_id)  # a duplicate delivery is harmless: only one run can claim a queued job
     return [*requeued, *lost]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import Upload, UploadStatus, db, utcnow
 
 from ..audit import record_event, snapshot
-from ..unit_of_work import commit_step
+from ..unit_of_work import commit_now
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def clean_stale_staged_files() -> int:
         record_event("upload_expired", upload, before=before, after=snapshot(upload, exclude=("report",)),
                      summary=f"{upload.contract.number} {upload.period}: {upload.filename} staged more than "
                              f"{current_app.config['STAGED_UPLOAD_MAX_AGE_DAYS']} days, discarded")
-    commit_step()
+    commit_now()
     if stale:
         log.info("discarded %s stale staged uploads", len(stale))
     return len(stale)

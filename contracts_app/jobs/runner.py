@@ -13,7 +13,7 @@ from sqlalchemy import update
 from models import Job, JobStatus, db, utcnow
 
 from ..transactions import writing
-from ..unit_of_work import commit_step
+from ..unit_of_work import commit_now
 from .kinds import KINDS, JobOutcome, JobRefused
 from .progress import Progress, Pulse
 
@@ -29,7 +29,7 @@ def claim(job_id: int) -> int | None:
                 finished_at=None)
         .returning(Job.attempts)
     ).scalar()
-    commit_step()
+    commit_now()
     return attempt
 
 
@@ -70,7 +70,7 @@ def _run(job: Job, attempt: int, progress: Progress) -> None:
     except JobRefused as exc:
         # The work refused (bad input): no retry; what the refusal itself recorded (a refreshed report) is kept.
         if _fenced(job_id, attempt, status=JobStatus.FAILED, message=str(exc), finished_at=utcnow()):
-            commit_step()
+            commit_now()
         else:
             db.session.rollback()
         return
@@ -81,7 +81,7 @@ def _run(job: Job, attempt: int, progress: Progress) -> None:
     total = progress.total or 1
     if _fenced(job_id, attempt, status=JobStatus.SUCCEEDED, message=outcome.message, result=outcome.result,
                progress_done=total, progress_total=total, finished_at=utcnow()):
-        commit_step()
+        commit_now()
     else:
         log.warning("job #%s attempt %s was taken over by a retry; its work is rolled back", job_id, attempt)
         db.session.rollback()
@@ -99,6 +99,6 @@ def _failed_attempt(job_id: int, attempt: int, exc: Exception) -> None:
         values = dict(status=JobStatus.FAILED, finished_at=utcnow(),
                       message=f"Failed after {attempt} attempts: {reason}. Nothing was stored.")
     if _fenced(job_id, attempt, **values):
-        commit_step()
+        commit_now()
     else:
         db.session.rollback()

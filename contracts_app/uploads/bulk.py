@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import Contract, db
 
-from ..unit_of_work import commit_step
+from ..unit_of_work import commit_now
 from .flow import UploadRefused, import_path
 
 SHEET_NAME_RE = re.compile(r"^(?P<number>.+)_(?P<period>\d{4}-\d{2})\.(xlsx|csv)$", re.IGNORECASE)
@@ -60,6 +60,6 @@ def _import_one(contract: Contract, period: str, path: Path, commit: bool, repor
         db.session.rollback()
         report.refused.append(f"{path.name}: {result.report['error_count']} errors (run import-sheet on it for the report)")
         return
-    commit_step()
+    commit_now()
     key = "already imported" if result.already_imported else "committed" if result.committed else "checked"
     report.counts[key] += 1
