@@ -215,3 +215,29 @@ def test_create_user_with_role_vendor_needs_a_vendor(cli, session):
                          input="Correct-Horse-Battery-9\n")
     assert refused.exit_code in (1, 2)
     assert "--vendor" in refused.stderr and "vendor" in refused.stderr
+
+
+def test_the_users_page_makes_a_vendor_user_only_with_its_vendor(app, session):
+    from sqlalchemy import select
+
+    from models import AuditEvent, User
+
+    VendorFactory(name="Harbor Paving Co")
+    admin = UserFactory(role=Role.ADMIN, email="ada.admin@springfield.gov")
+    client = _signed_in(app, admin)
+    typed = {"email": "sam@harbor-paving.example", "name": "Sam Site", "role": "vendor",
+             "password": "zebra-copper-lantern", "vendor": ""}
+    refused = client.post_form("/admin/users/new", typed)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    vendor_field = html.split('for="vendor"')[1].split('class="mb-3"')[0]
+    assert "is-invalid" in vendor_field and "choose the vendor they work for" in vendor_field
+    assert 'value="sam@harbor-paving.example"' in html, "the form keeps what was typed"
+    assert session.scalars(select(User).where(User.email == "sam@harbor-paving.example")).first() is None
+
+    done = client.post_form("/admin/users/new", {**typed, "vendor": "Harbor Paving Co"})
+    assert done.status_code == 302
+    user = session.scalars(select(User).where(User.email == "sam@harbor-paving.example")).one()
+    assert user.role is Role.VENDOR and user.vendor.name == "Harbor Paving Co"
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user_created")).all()[-1]
+    assert "Harbor Paving Co" in event.summary and event.actor == admin.email
