@@ -193,6 +193,17 @@ def test_a_vendor_user_lands_on_its_own_contracts_with_scores_payments_and_rank(
     assert f'href="/contracts/{a.contract.id}"' not in drill, "no link to the city's contract page"
 
 
+def test_a_vendor_users_sign_in_is_audited_with_it_as_the_actor(app, sides, session):
+    from sqlalchemy import select
+
+    from models import AuditEvent
+
+    a, _b, _template, _manager = sides
+    _signed_in(app, a.user)
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).all()
+    assert [(e.actor, e.user_id) for e in events] == [(a.user.email, a.user.id)]
+
+
 def test_a_vendor_user_reaches_another_vendors_scorecard_by_no_address(app, sides):
     a, b, _template, _manager = sides
     client = _signed_in(app, a.user)
