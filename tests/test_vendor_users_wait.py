@@ -2,6 +2,10 @@
 every other city page does not exist (404, not 403: they learn nothing of what is there)."""
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
 from models import Role
 from tests.factories import TEST_PASSWORD, UserFactory, VendorFactory
 
@@ -30,8 +34,19 @@ def test_the_vendor_menu_offers_only_the_vendors_own_pages(client, app):
         assert city_menu not in html, city_menu
 
 
-def test_a_vendor_account_without_a_vendor_sees_nothing_and_is_told_why(client, app):
-    orphan = UserFactory(role=Role.VENDOR, vendor=None)
-    client.sign_in(orphan.email, TEST_PASSWORD)
-    page = client.get("/vendor-portal/")
-    assert page.status_code == 200 and "not linked to a vendor" in page.get_data(as_text=True)
+def test_the_database_refuses_a_vendor_user_without_a_vendor_and_a_city_user_with_one(session):
+    vendor_user = UserFactory(role=Role.VENDOR, vendor=VendorFactory(name="Harbor Paving Co"))
+    city_user = UserFactory(role=Role.FINANCE)
+    for user_id, vendor_id in ((vendor_user.id, None), (city_user.id, vendor_user.vendor_id)):
+        with pytest.raises(IntegrityError):
+            with session.begin_nested():
+                session.execute(text("UPDATE users SET vendor_id = :v WHERE id = :id"), {"v": vendor_id, "id": user_id})
+
+
+def test_single_sign_on_cannot_make_vendor_users(tmp_path):
+    """A city group says nothing of which vendor a person works for: mapping one to the vendor role stops the app."""
+    from contracts_app import create_app
+
+    with pytest.raises(ValueError, match="maps a city group to the vendor role"):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+                    "OIDC_ISSUER": "https://login.city.example", "OIDC_GROUP_ROLES": "contractors=vendor"})

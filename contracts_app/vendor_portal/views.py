@@ -27,8 +27,8 @@ def _scope() -> int:
 def home():
     scope = _scope()
     company = vendor(scope)
-    if company is None:
-        return render_template("vendor_portal/no_vendor.html")
+    if company is None:  # the database has every vendor user belong to a vendor; never show "everything"
+        abort(404)
     standings = [standing(scope, category) for category in vendor_categories(scope)]
     return render_template("vendor_portal/home.html", vendor=company, contracts=vendor_contracts(scope),
                            standings=standings)
