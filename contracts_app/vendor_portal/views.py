@@ -14,6 +14,7 @@ from .services import contract_months, standing, vendor, vendor_categories, vend
 
 bp = Blueprint("vendor_portal", __name__, url_prefix="/vendor-portal")
 
+
 def _scope() -> int:
     scope = vendor_scope(current_user)
     if scope is None:  # role_required lets only vendor users in; this is the belt to its braces
