@@ -99,11 +99,13 @@ def register_blueprints(app: Flask) -> None:
     from .schedules.views import bp as schedules_bp
     from .scorecards.views import bp as scorecards_bp
     from .uploads.views import bp as uploads_bp
+    from .vendor_portal.views import bp as vendor_portal_bp
     from .vendors.views import bp as vendors_bp
 
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
+        vendor_portal_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -121,24 +123,26 @@ def register_sign_in_wall(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if current_user.role == Role.VENDOR and not _open_to_vendors(request.endpoint):
-            return _vendor_portal_not_open()
+        if current_user.role == Role.VENDOR and not _open_to_vendors(app, request.endpoint):
+            return _closed_to_vendors()
         return None
 
 
-def _open_to_vendors(endpoint: str) -> bool:
-    """A vendor's own account pages; the city's pages stay closed to vendors until the vendor portal, which
-    shows a vendor only its own contracts, opens."""
-    return endpoint.startswith("auth.") or endpoint in ("static", "bootstrap.static")
+def _open_to_vendors(app: Flask, endpoint: str) -> bool:
+    """A vendor user's own account pages, static files, and the views marked `security.open_to_vendors`."""
+    if endpoint.startswith("auth.") or endpoint in ("static", "bootstrap.static"):
+        return True
+    return bool(getattr(app.view_functions.get(endpoint), "open_to_vendors", False))
 
 
-def _vendor_portal_not_open():
+def _closed_to_vendors():
+    """The city's home sends a vendor user to their own; any other city page does not exist for them (404,
+    never 403: a vendor learns nothing about what is there)."""
     from flask import abort, redirect, url_for
 
     if request.endpoint == "dashboard.index":
-        return redirect(url_for("auth.account"))
-    abort(403, description="Vendor accounts see only their own vendor's contracts, and that part of the product "
-                           "is not open yet. Your account page is open.")
+        return redirect(url_for("vendor_portal.home"))
+    abort(404)
 
 
 def register_security(app: Flask) -> None:

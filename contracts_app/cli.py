@@ -16,7 +16,7 @@ from models import AuditEvent, Contract, Role, db
 from .admin.services import UserInputError, create_user
 from .audit import verify_chain
 from .contracts.importer import load_contracts, parse_contracts_file
-from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
+from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USER_VENDORS, DEMO_USERS
 from .demo.seed import seed_demo
 from .recommendations.cli import recommend_command
 from .stored_scores.cli import COMMANDS as score_commands
@@ -56,8 +56,9 @@ def seed_demo_command() -> None:
     click.echo("Demo sign-ins (password for all: " + DEMO_PASSWORD + "):")
     for email, role, _name in DEMO_USERS:
         two_step = "  (two-step: TOTP key below)" if role in DEMO_MFA_ROLES else ""
-        click.echo(f"  {Role(role).label:<22} {email}{two_step}")
-    click.echo(f"Demo TOTP key (published, demo only) for admin and finance: {DEMO_TOTP_SECRET}")
+        of_vendor = f" of {DEMO_USER_VENDORS[email]}" if email in DEMO_USER_VENDORS else ""
+        click.echo(f"  {Role(role).label:<22} {email}{of_vendor}{two_step}")
+    click.echo(f"Demo TOTP key (published, demo only) for admin, finance and vendor: {DEMO_TOTP_SECRET}")
     click.echo("  add it to any authenticator app, or: python -c \"import pyotp; "
                f"print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
 
@@ -78,7 +79,8 @@ def create_user_command(email: str, role: str, name: str, vendor_name: str | Non
     try:
         user = create_user(email, role, password, name, vendor_name=vendor_name)
     except UserInputError as exc:
-        refuse(f"User not created: {exc}")
+        hint = " (--vendor NAME)" if str(exc).startswith("vendor:") else ""
+        refuse(f"User not created: {exc}{hint}")
     click.echo(f"Created {user.email} ({user.role.label}).")
 
 

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Flask, abort, g
 from flask_login import current_user, login_required
 
-from models import Role
+from models import Contract, Role
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -41,6 +41,31 @@ def role_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def open_to_vendors(view: Callable) -> Callable:
+    """Marks a view a vendor user may reach; the sign-in wall answers 404 to vendors everywhere else, so the
+    view itself must show a vendor only its own vendor's data (vendor_scope, require_contract_visible)."""
+    view.open_to_vendors = True
+    return view
+
+
+def vendor_scope(user) -> int | None:
+    """The vendor id a user is confined to, None for city users (SPEC §1). A vendor account without a vendor
+    is confined to vendor id 0, which no vendor has: it sees nothing rather than everything."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.role != Role.VENDOR:
+        return None
+    return user.vendor_id if user.vendor_id is not None else 0
+
+
+def require_contract_visible(contract: Contract | None) -> None:
+    """404 for a missing contract, and for a vendor user when the contract is another vendor's: to a vendor,
+    another vendor's contract does not exist. City users: unchanged (their role guards decide)."""
+    if contract is None:
+        abort(404)
+    scope = vendor_scope(current_user)
+    if scope is not None and contract.vendor_id != scope:
+        abort(404)
 
 
 def register_security_headers(app: Flask) -> None:

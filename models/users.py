@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,6 +17,11 @@ from .types import JSONType, Role, UTCDateTime, enum_column
 
 class User(UserMixin, Model):
     __tablename__ = "users"
+    # A vendor user belongs to exactly one vendor, city staff to none (SPEC §1): never a vendor user who could
+    # be confined to nothing, nor a city user who could be taken for a vendor's.
+    __table_args__ = (
+        CheckConstraint("(role = 'vendor') = (vendor_id IS NOT NULL)", name="vendor_users_have_a_vendor"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -59,6 +59,8 @@ class UserFactory(BaseFactory):
     password_hash = TEST_PASSWORD_HASH
     is_enabled = True
     totp_secret = factory.LazyAttribute(lambda o: TEST_TOTP_SECRET if o.role in MFA_ROLES else None)
+    # A vendor user always belongs to a vendor (SPEC §1); city staff to none.
+    vendor = factory.LazyAttribute(lambda o: VendorFactory() if o.role == Role.VENDOR else None)
 
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):

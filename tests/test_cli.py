@@ -27,7 +27,10 @@ def test_seed_demo_loads_the_city_and_prints_one_sign_in_per_role(cli, app):
         assert email in result.output
     assert DEMO_PASSWORD in result.output
     roles = set(db.session.scalars(select(User.role)))
-    assert roles == set(Role) - {Role.VENDOR}  # city staff; demo vendor users come with the vendor portal
+    assert roles == set(Role)  # city staff and a vendor user
+    vendor_user = db.session.scalars(select(User).where(User.role == Role.VENDOR)).one()
+    assert vendor_user.vendor.name == "Ridgeline Asphalt" and vendor_user.mfa_enabled
+    assert "ridgeline@demo.city of Ridgeline Asphalt" in result.output
     assert DEMO_TOTP_SECRET in result.output, "the published demo TOTP key for admin and finance is printed"
     assert db.session.scalar(select(func.count()).select_from(Contract)) == len(CONTRACTS)
     # Twelve committed months per contract, every one through the upload commit path.

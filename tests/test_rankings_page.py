@@ -442,7 +442,7 @@ def test_vendor_names_are_escaped_on_the_page(signed_in, hostile):
 
 
 def test_every_role_may_read_the_rankings(app, world, session):
-    for role in (r for r in Role if r != Role.VENDOR):  # vendors wait for their portal (test_vendor_users_wait.py)
+    for role in (r for r in Role if r != Role.VENDOR):  # vendors see their own standing only (test_vendor_isolation.py)
         user = UserFactory(role=role)
         session.flush()
         client = app.test_client()

@@ -33,7 +33,7 @@ def _vendor(role: Role, vendor_name: str | None) -> Vendor | None:
             raise UserInputError("vendor: only vendor users belong to a vendor")
         return None
     if not vendor_name:
-        raise UserInputError("vendor: a vendor user needs the vendor they work for (--vendor NAME)")
+        raise UserInputError("vendor: a vendor user belongs to a vendor; choose the vendor they work for")
     vendor = db.session.scalars(select(Vendor).where(func.lower(Vendor.name) == vendor_name.lower())).first()
     if vendor is None:
         raise UserInputError(f"vendor: no vendor named '{vendor_name}'")

@@ -35,10 +35,14 @@ def parse_group_roles(raw: str) -> tuple[tuple[str, Role], ...]:
         if not sep or not group or not role:
             raise ValueError(f"OIDC_GROUP_ROLES: '{entry}' is not GROUP=ROLE")
         try:
-            pairs.append((group, Role(role)))
+            mapped = Role(role)
         except ValueError:
             allowed = ", ".join(r.value for r in Role)
             raise ValueError(f"OIDC_GROUP_ROLES: '{role}' in '{entry}' is not a role; use one of {allowed}") from None
+        if mapped == Role.VENDOR:  # a vendor user belongs to one vendor, which a city group cannot say
+            raise ValueError(f"OIDC_GROUP_ROLES: '{entry}' maps a city group to the vendor role; vendor users are "
+                             "created on the Users page, each with its vendor")
+        pairs.append((group, mapped))
     return tuple(pairs)
 
 

@@ -9,11 +9,14 @@ DEMO_USERS = [
     ("procurement@demo.city", "procurement", "Pat Procurement"),
     ("manager@demo.city", "contract_manager", "Morgan Manager"),
     ("finance@demo.city", "finance", "Frankie Finance"),
+    ("ridgeline@demo.city", "vendor", "Robin Ridgeline"),
 ]
-# Published on purpose, like the password: the demo admin and finance users sign in with a second step
+# Demo vendor users and the vendor each works for (SPEC §1): it sees that vendor's contracts only.
+DEMO_USER_VENDORS = {"ridgeline@demo.city": "Ridgeline Asphalt"}
+# Published on purpose, like the password: the demo admin, finance and vendor users sign in with a second step
 # (their roles need it) from this TOTP key. Never use it for a real account.
 DEMO_TOTP_SECRET = "DEMOCITYOUTCOMESTOTPKEY234567ABC"
-DEMO_MFA_ROLES = ("admin", "finance")
+DEMO_MFA_ROLES = ("admin", "finance", "vendor")
 # The demo contract manager looks after the resurfacing contracts only.
 MANAGER_CONTRACT_PREFIX = "PW-"
 

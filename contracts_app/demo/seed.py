@@ -24,6 +24,7 @@ from .city import (
     DEMO_MFA_ROLES,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
+    DEMO_USER_VENDORS,
     DEMO_USERS,
     MANAGER_CONTRACT_PREFIX,
     demo_contracts_file,
@@ -40,12 +41,15 @@ class SeedReport:
     contracts_changed: bool = False
 
 
-def _ensure_users(report: SeedReport) -> dict[str, User]:
+def _ensure_users(report: SeedReport, *, vendors: bool) -> dict[str, User]:
+    """The demo's city staff (vendors=False), or its vendor users (vendors=True: once their vendors exist)."""
     users = {}
     for email, role, name in DEMO_USERS:
+        if (role == "vendor") != vendors:
+            continue
         user = db.session.scalars(select(User).where(User.email == email)).first()
         if user is None:
-            user = create_user(email, role, DEMO_PASSWORD, name)
+            user = create_user(email, role, DEMO_PASSWORD, name, vendor_name=DEMO_USER_VENDORS.get(email))
             report.users_created += 1
         if role in DEMO_MFA_ROLES and not user.totp_secret:
             user.totp_secret = DEMO_TOTP_SECRET
@@ -91,9 +95,10 @@ def _load_sheets(users: dict[str, User], report: SeedReport) -> None:
 def seed_demo() -> SeedReport:
     """Loads the demo city in the caller's transaction; running it again adds nothing."""
     report = SeedReport()
-    users = _ensure_users(report)
+    users = _ensure_users(report, vendors=False)
     summary = load_contracts(parse_contracts_file(json.dumps(demo_contracts_file())), actor=users["admin"])
     report.contracts_changed = summary.changed
+    _ensure_users(report, vendors=True)
     _ensure_assignments(users["contract_manager"])
     seed_clause_library(actor=users["admin"])
     _load_sheets(users, report)

@@ -1,12 +1,15 @@
-"""Contract scorecards: stored clause results per month, and the committed rows behind each number."""
+"""Contract scorecards: stored clause results per month, and the committed rows behind each number.
+
+Open to vendor users for their own vendor's contracts only (SPEC §1): another vendor's contract is a 404."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from models import Role
+from models import Contract, Role, db
 
 from ..input_guards import as_page
+from ..security import open_to_vendors, require_contract_visible
 from ..uploads.access import is_assigned
 from .services import (
     DEFAULT_MONTHS,
@@ -24,7 +27,9 @@ HELPERS = {"coverage_percent": coverage_percent, "cell_text": cell_text, "plain_
 
 
 @bp.get("/contracts/<int:contract_id>/scorecard")
+@open_to_vendors
 def scorecard(contract_id: int):
+    require_contract_visible(db.session.get(Contract, contract_id))
     every_month = request.args.get("months") == "all"
     scorecard = build_scorecard(contract_id, months=None if every_month else DEFAULT_MONTHS)
     if scorecard is None:
@@ -33,7 +38,9 @@ def scorecard(contract_id: int):
 
 
 @bp.get("/contracts/<int:contract_id>/scorecard/<period>/<key>")
+@open_to_vendors
 def drilldown(contract_id: int, period: str, key: str):
+    require_contract_visible(db.session.get(Contract, contract_id))
     try:
         drill = build_drilldown(contract_id, period, key, page=as_page(request.args.get("page")))
     except NotFound:
