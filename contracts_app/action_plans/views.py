@@ -7,6 +7,7 @@ from flask_login import current_user
 from models import ActionPlan, ActionPlanMilestone, Contract, PlanReason, Role, db, today
 
 from ..form_choices import select_choices
+from ..notifications.recipients import vendor_users
 from ..security import open_to_vendors, require_contract_visible, role_required, vendor_scope
 from ..unit_of_work import discard_changes
 from ..uploads.access import is_assigned, require_assignment
@@ -41,6 +42,13 @@ def _show_problems(form, problems) -> None:
             field.errors = list(field.errors) + [message]
         else:
             form.form_errors.append(message)
+
+
+def _who_was_told(contract: Contract) -> str:
+    told = len(vendor_users(contract.vendor_id))
+    if not told:
+        return f"{contract.vendor.name} has no user accounts here yet, so nobody there was told: tell them yourself."
+    return f"{told} user{'s' if told != 1 else ''} of {contract.vendor.name} {'were' if told != 1 else 'was'} told."
 
 
 def _plan(plan_id: int) -> ActionPlan:
@@ -84,8 +92,7 @@ def new(contract_id: int):
             _show_problems(form, exc.problems)
             refused = True
         else:
-            flash(f"Action plan #{plan.id} opened on {contract.number}. The vendor's users have been told.",
-                  "success")
+            flash(f"Action plan #{plan.id} opened on {contract.number}. {_who_was_told(contract)}", "success")
             return redirect(url_for("action_plans.show", plan_id=plan.id))
     return render_template("action_plans/new.html", contract=contract, form=form, opened_on=today(),
                            refused=refused)
@@ -159,7 +166,7 @@ def mark(plan_id: int, milestone_id: int):
             discard_changes()
             _show_problems(form, exc.problems)
         else:
-            flash(f"Milestone {milestone.position} marked {form.outcome.data}. The vendor's users have been told.",
+            flash(f"Milestone {milestone.position} marked {form.outcome.data}. {_who_was_told(plan.contract)}",
                   "success")
             return redirect(url_for("action_plans.show", plan_id=plan.id, _anchor=f"milestone-{milestone.position}"))
     return _render_plan(plan, mark_form=form, marking=milestone.id)
@@ -177,7 +184,7 @@ def close(plan_id: int):
             discard_changes()
             _show_problems(form, exc.problems)
         else:
-            flash(f"Plan #{plan.id} closed as {form.outcome.data}. The vendor's users have been told.", "success")
+            flash(f"Plan #{plan.id} closed as {form.outcome.data}. {_who_was_told(plan.contract)}", "success")
             return redirect(url_for("action_plans.show", plan_id=plan.id))
     return _render_plan(plan, close_form=form)
 
