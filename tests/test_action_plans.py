@@ -246,3 +246,18 @@ def test_a_missed_milestone_and_a_plan_closed_as_failed_stop_further_answers(app
     assert "This plan was closed as failed" in late.get_data(as_text=True)
     db.session.expire_all()
     assert milestones()[1].vendor_answer is None
+
+
+def test_a_vendor_on_probation_gets_an_open_plan_link_on_its_page(client, world):
+    contract = world["contract"]
+    ContractPeriodScoreFactory(contract=contract, period="2026-04", composite=35.0)  # 2026-03 and 2026-04 below 50
+    client.sign_in("manager@city.test", TEST_PASSWORD)
+    page = client.get(f"/vendors/{world['vendor'].id}").get_data(as_text=True)
+    assert ">probation<" in page
+    link = f"/contracts/{contract.id}/action-plans/new?reason=probation&amp;period=2026-04"
+    assert link in page and "Open action plan on PW-2026-014" in page
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Opened because the vendor is on probation (as of 2026-04)." in form
+    response = open_plan_through_form(client, contract, reason="probation", source_period="2026-04")
+    assert response.status_code == 302
+    assert "because of probation (2026-04)" in client.get(response.location).get_data(as_text=True)

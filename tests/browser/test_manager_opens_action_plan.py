@@ -131,4 +131,12 @@ def test_manager_opens_a_plan_the_vendor_answers_and_the_manager_marks_it_met(
     save_screenshot(page, "action-plan-milestone-met")
 
     page.goto(f"{url}/contracts/{story['contract_id']}")
-    expect(page.get_by_test_id("contract-action-plans")).to_contain_text("open")
+    panel = page.get_by_test_id("contract-action-plans")
+    expect(panel).to_contain_text("open")
+    expect(panel).to_contain_text(f"{second_due} (milestone 2)")
+    panel.scroll_into_view_if_needed()
+    save_screenshot(page, "contract-page-action-plans", full_page=False)
+    page.get_by_role("link", name="Plans", exact=True).click()
+    expect(page.get_by_test_id("action-plans").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("action-plans")).to_contain_text(f"{number} · {story['vendor']}")
+    save_screenshot(page, "action-plans-list")
