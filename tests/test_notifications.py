@@ -205,3 +205,10 @@ def test_the_milestone_reminder_goes_once_per_day_to_managers_and_vendor_users(a
     time_machine.move_to(datetime(2031, 6, 19, 6, 0, tzinfo=UTC), tick=False)
     assert remind_milestones_due() == 0  # marked milestones are not reminded
     assert len(notifications_of(manager)) == 2 and len(notifications_of(vendor_user)) == 2
+
+
+def test_the_reminder_is_on_the_schedule_once_a_day_at_six_utc(app, job_queue):
+    tasks = {task.name: task for task in job_queue._registry.periodic_tasks}
+    reminder = tasks["remind_milestones_due"]
+    due = [hour for hour in range(24) if reminder.validate_datetime(datetime(2031, 6, 17, hour, 0))]
+    assert due == [6] and not reminder.validate_datetime(datetime(2031, 6, 17, 6, 1))

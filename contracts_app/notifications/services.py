@@ -48,6 +48,7 @@ def notify(users: Iterable[User], kind: str, subject: str, body: str, link_path:
         recipients = {uid: user for uid, user in recipients.items() if uid not in already}
     if not recipients:
         return []
+    subject = " ".join(subject.split())  # one line: it becomes an email's Subject header
     written = [Notification(user_id=uid, kind=kind[:40], subject=subject[:SUBJECT_LIMIT], body=body,
                             link_path=link_path[:LINK_LIMIT], dedupe_key=dedupe_key)
                for uid in sorted(recipients)]
