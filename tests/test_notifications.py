@@ -199,12 +199,20 @@ def test_the_milestone_reminder_goes_once_per_day_to_managers_and_vendor_users(a
     run_queued(job_queue)
     assert len(smtp.messages) == 4 and smtp.messages[-1].subject.endswith("due today")
 
+    # The day after, still not marked: the contract's managers are asked, once, to mark it.
+    time_machine.move_to(datetime(2031, 6, 21, 6, 0, tzinfo=UTC), tick=False)
+    assert remind_milestones_due() == 1
+    time_machine.move_to(datetime(2031, 6, 22, 6, 0, tzinfo=UTC), tick=False)
+    assert remind_milestones_due() == 0
+    overdue = notifications_of(manager)[-1]
+    assert overdue.kind == "milestone_overdue" and "is past due, not yet marked" in overdue.subject
+
     milestone = db.session.get(ActionPlanMilestone, milestone.id)
     milestone.status = milestone.status.MET
     db.session.flush()
     time_machine.move_to(datetime(2031, 6, 19, 6, 0, tzinfo=UTC), tick=False)
     assert remind_milestones_due() == 0  # marked milestones are not reminded
-    assert len(notifications_of(manager)) == 2 and len(notifications_of(vendor_user)) == 2
+    assert len(notifications_of(manager)) == 3 and len(notifications_of(vendor_user)) == 2
 
 
 def test_the_reminder_is_on_the_schedule_once_a_day_at_six_utc(app, job_queue):
