@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from models import ActionPlan, ActionPlanMilestone, Contract, PlanReason, Role, db, today
+from scoring.periods import is_period
 
 from ..form_choices import select_choices
 from ..notifications.recipients import vendor_users
@@ -79,7 +80,8 @@ def new(contract_id: int):
     if request.method == "GET":
         form.reason.data = request.args.get("reason") or (PlanReason.FAILED_CLAUSE.value if request.args.get("clause")
                                                           else PlanReason.OTHER.value)
-        form.source_period.data = request.args.get("period") or ""
+        period = request.args.get("period") or ""
+        form.source_period.data = period if is_period(period) else ""
         form.clauses.data = [request.args["clause"]] if request.args.get("clause") else []
     elif form.validate_on_submit():
         rows = [MilestoneInput(row.form.description.data or "", row.form.due_on.data or "") for row in form.milestones]
