@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
 from models import Role
@@ -85,6 +85,7 @@ def register_unit_of_work(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .action_plans.views import bp as action_plans_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .categories.views import bp as categories_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .jobs.views import bp as jobs_bp
     from .library.views import bp as library_bp
+    from .notifications.views import bp as notifications_bp
     from .payments.views import bp as payments_bp
     from .rankings.views import bp as rankings_bp
     from .recommendations.views import bp as recommendations_bp
@@ -105,7 +107,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
-        vendor_portal_bp,
+        vendor_portal_bp, action_plans_bp, notifications_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -115,7 +117,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_sign_in_wall(app: Flask) -> None:
-    """Every page needs sign-in except the sign-in page, /healthz and static files."""
+    """Every page needs sign-in except the sign-in page, /healthz and static files; a vendor user reaches only
+    their account and the views marked @open_to_vendors (security.py), and gets a 404 anywhere else."""
 
     @app.before_request
     def require_sign_in():

@@ -70,6 +70,18 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "STAGED_UPLOAD_MAX_AGE_DAYS": _env_int("STAGED_UPLOAD_MAX_AGE_DAYS", 30),
         # Fault injection for the kill test only: a run holds this long after storing rows, before its commit.
         "JOBS_TEST_HOLD_AFTER_STORING_SECONDS": float(os.environ.get("JOBS_TEST_HOLD_AFTER_STORING_SECONDS") or 0),
+        # Notifications by email (README "Notifications"): off while SMTP_HOST is unset; in-app notifications stay on.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 587),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", True),
+        "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 30),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", ""),
+        # The address people reach the app at, for the links in emails (e.g. https://outcomes.example.gov).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # The daily reminder tells people about a pending milestone from this many days before it is due.
+        "MILESTONE_REMINDER_DAYS": _env_int("MILESTONE_REMINDER_DAYS", 3),
         # Cookies: secure by default; `make run` on plain http turns SESSION_COOKIE_SECURE off.
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,

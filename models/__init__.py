@@ -1,10 +1,12 @@
 """SQLAlchemy models of the whole domain (SPEC §2) and the shared `db` object."""
+from .action_plans import ActionPlan, ActionPlanMilestone, MilestoneStatus, PlanReason, PlanStatus
 from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .data_version import DataVersion
 from .jobs import Job
+from .notifications import Notification
 from .recommendations import Recommendation, RecommendationLine
 from .scores import ClauseResult, ContractPeriodScore
 from .types import (
@@ -22,6 +24,7 @@ from .uploads import Observation, Upload
 from .users import ContractAssignment, SignInThrottle, User
 
 __all__ = [
+    "ActionPlan", "ActionPlanMilestone", "MilestoneStatus", "Notification", "PlanReason", "PlanStatus",
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
     "Curve", "DataVersion", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation",

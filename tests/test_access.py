@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 
-from models import Job, Role
+from models import ActionPlan, ActionPlanMilestone, Job, Notification, PlanReason, Role
 from tests.factories import (
     TEST_PASSWORD,
     ClauseTemplateFactory,
@@ -48,6 +49,9 @@ URL_ARGUMENTS = {
     "period": lambda w: w.upload.period,
     "key": lambda w: w.clause.key,  # /contracts/<contract_id>/clauses/<key>/...
     "job_id": lambda w: w.job.id,
+    "plan_id": lambda w: w.plan.id,
+    "milestone_id": lambda w: w.milestone.id,
+    "notification_id": lambda w: w.notification.id,
 }
 
 # Pages of one person's object: its creator (the world's contract manager) and admins get 200, every
@@ -74,12 +78,16 @@ class World:
     upload: object
     recommendation: object
     job: object
+    plan: object
+    milestone: object
+    notification: object
 
 
 @pytest.fixture
 def world(app, session) -> World:
-    users = {role: UserFactory(role=role, email=f"{role.value}@city.test") for role in Role}
     contract = ContractFactory()
+    users = {role: UserFactory(role=role, email=f"{role.value}@city.test",
+                               vendor=contract.vendor if role == Role.VENDOR else None) for role in Role}
     ContractAssignmentFactory(user=users[Role.CONTRACT_MANAGER], contract=contract)
     clause = OutcomeClauseFactory(contract=contract)
     template = ClauseTemplateFactory(category=contract.category)
@@ -93,8 +101,17 @@ def world(app, session) -> World:
     job = Job(kind="commit_upload", idempotency_key="access-test", payload={"upload_id": upload.id},
               created_by=users[Role.CONTRACT_MANAGER])
     session.add(job)
+    plan = ActionPlan(contract_id=contract.id, reason=PlanReason.FAILED_CLAUSE, clause_keys=[clause.key],
+                      outcome_required="Back to target", opened_on=date(2026, 2, 1),
+                      opened_by_id=users[Role.CONTRACT_MANAGER].id)
+    session.add(plan)
+    session.flush()
+    milestone = ActionPlanMilestone(plan_id=plan.id, position=1, description="Fix it", due_on=date(2026, 3, 1))
+    notification = Notification(user_id=users[Role.VENDOR].id, kind="test", subject="Told", body="Body",
+                                link_path=f"/action-plans/{plan.id}")
+    session.add_all([milestone, notification])
     session.flush()  # the password set after the factory's own flush must reach the database too
-    return World(users, contract, clause, template, upload, recommendation, job)
+    return World(users, contract, clause, template, upload, recommendation, job, plan, milestone, notification)
 
 
 def _routes(app):
@@ -241,7 +258,9 @@ def test_post_routes_need_sign_in_a_csrf_token_and_the_right_role(app, client, w
             if role in allowed:
                 continue
             response = role_client.post(path, data={"csrf_token": tokens[role]})
-            expected = 404 if role == Role.VENDOR else 403  # to a vendor a city page does not exist
+            # A vendor user is answered 404 wherever the view is not open to vendors (security.open_to_vendors).
+            closed = role == Role.VENDOR and not getattr(app.view_functions[rule.endpoint], "open_to_vendors", False)
+            expected = 404 if closed else 403
             if response.status_code != expected:
                 problems.append(f"{role.value} POST {path}: got {response.status_code}, expected {expected}")
 

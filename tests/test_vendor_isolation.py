@@ -170,7 +170,9 @@ def test_a_vendor_user_sees_nothing_of_another_vendor_on_any_route(app, sides):
 def test_the_routes_open_to_vendors_are_exactly_these(app):
     """Opening a page to vendors is a decision: this list changes with it, in review."""
     opened = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "open_to_vendors", False)}
-    assert opened == {"vendor_portal.home", "vendor_portal.contract", "scorecards.scorecard", "scorecards.drilldown"}
+    assert opened == {"vendor_portal.home", "vendor_portal.contract", "scorecards.scorecard", "scorecards.drilldown",
+                      "notifications.index", "notifications.read_all", "notifications.read_one",
+                      "action_plans.index", "action_plans.show", "action_plans.answer"}
 
 
 def test_a_vendor_user_lands_on_its_own_contracts_with_scores_payments_and_rank(app, sides):

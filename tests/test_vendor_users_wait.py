@@ -18,6 +18,8 @@ def test_a_vendor_user_is_sent_to_its_portal_and_finds_no_city_page(client, app)
     assert home.status_code == 302 and home.headers["Location"].endswith("/vendor-portal/")
     portal = client.get("/vendor-portal/")
     assert portal.status_code == 200 and "Harbor Paving Co" in portal.get_data(as_text=True)
+    for path in ("/notifications/", "/action-plans/"):
+        assert client.get(path).status_code == 200, path
     for path in ("/contracts/", "/vendors/", "/rankings/", "/payments/", "/categories/", "/library/",
                  "/recommendations/", "/admin/users", "/admin/audit"):
         response = client.get(path)

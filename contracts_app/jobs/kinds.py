@@ -16,6 +16,7 @@ from .progress import Progress
 
 COMMIT_UPLOAD = "commit_upload"
 RECOMPUTE = "recompute"
+SEND_EMAIL = "send_email"
 
 
 class JobRefused(ValueError):
@@ -97,4 +98,14 @@ def recompute(job: Job, progress: Progress) -> JobOutcome:
                       {"contract_id": contract.id, "periods": periods})
 
 
-KINDS: dict[str, Callable[[Job, Progress], JobOutcome]] = {COMMIT_UPLOAD: commit_upload, RECOMPUTE: recompute}
+def send_email(job: Job, progress: Progress) -> JobOutcome:
+    """One notification's email; an SMTP failure raises, so the job is tried again (JOBS_MAX_ATTEMPTS)."""
+    from ..notifications.email import send_notification_email
+
+    notification_id = job.payload["notification_id"]
+    message = send_notification_email(notification_id, job.payload.get("base_url", ""))
+    return JobOutcome(message, {"notification_id": notification_id})
+
+
+KINDS: dict[str, Callable[[Job, Progress], JobOutcome]] = {COMMIT_UPLOAD: commit_upload, RECOMPUTE: recompute,
+                                                           SEND_EMAIL: send_email}

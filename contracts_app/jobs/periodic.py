@@ -1,4 +1,4 @@
-"""Jobs on a schedule (queue.py registers them with Huey's crontab); the coming reminders plug in here."""
+"""Jobs on a schedule (queue.py registers them with Huey's crontab): stale staged sheets, milestone reminders."""
 from __future__ import annotations
 
 import logging
@@ -35,3 +35,14 @@ def clean_stale_staged_files() -> int:
     if stale:
         log.info("discarded %s stale staged uploads", len(stale))
     return len(stale)
+
+
+def remind_milestones_due() -> int:
+    """Daily: pending action-plan milestones coming due, told once per milestone and day (README "Notifications")."""
+    from ..action_plans.reminders import remind_milestones_due as remind
+
+    written = remind()
+    commit_now()
+    if written:
+        log.info("sent %s milestone reminders", written)
+    return written

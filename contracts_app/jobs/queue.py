@@ -58,6 +58,13 @@ def install_queue(app: Flask, huey: Huey) -> None:
         with app.app_context():
             clean_stale_staged_files()
 
+    @huey.periodic_task(crontab(hour="6", minute="0"), name="remind_milestones_due")
+    def remind_milestones_task() -> None:
+        from .periodic import remind_milestones_due
+
+        with app.app_context():
+            remind_milestones_due()
+
     app.extensions["jobs_task"] = run_job_task
 
 

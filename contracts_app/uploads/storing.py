@@ -13,6 +13,7 @@ from imports.check import CheckedRows
 from models import AuditEvent, Contract, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
+from ..notifications import events as notify_events
 from ..stored_scores.recompute import recompute_period
 from ..transactions import lock_contract_period, remove_after_commit
 
@@ -160,4 +161,5 @@ def commit_rows(
         "upload_committed", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
         summary=f"{contract.number} {period}: {len(rows)} rows from {filename}",
     )
+    notify_events.month_committed(upload, actor)
     return CommitOutcome(upload, already_imported=False, replaced=existing)

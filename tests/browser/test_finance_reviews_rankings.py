@@ -96,7 +96,10 @@ def test_finance_reads_ranking_drills_into_a_failed_clause_and_exports(page: Pag
     summit_row = page.get_by_test_id("ranking-row").filter(has_text=ON_PROBATION)
     expect(summit_row.get_by_test_id("flags").locator(".badge")).to_have_text("Probation")
     assert re.fullmatch(r"Probation\s+composite below 50 in its two most recent scored months "
-                        r"\(2026-09: \d+\.\d, 2026-10: \d+\.\d\)", six[ON_PROBATION]["flags"]), six[ON_PROBATION]
+                        r"\(2026-09: \d+\.\d, 2026-10: \d+\.\d\) Action plans", six[ON_PROBATION]["flags"]), six[ON_PROBATION]
+    # ... and a link to its page, where an assigned contract manager opens a corrective action plan.
+    expect(summit_row.get_by_role("link", name="Action plans")).to_have_attribute(
+        "href", re.compile(r"/vendors/\d+#action-plans$"))
     assert int(six[ON_PROBATION]["failed"]) > int(six[BEST]["failed"])
     for name in VENDORS - {ON_PROBATION}:  # no flag (a vendor below 50 last month only gets a note, no badge)
         expect(page.get_by_test_id("ranking-row").filter(has_text=name).get_by_test_id("flags").locator(".badge")

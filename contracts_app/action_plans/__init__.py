@@ -1,0 +1,1 @@
+"""Corrective action plans (SPEC §9)."""
