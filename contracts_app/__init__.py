@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, request
 from flask_login import current_user
 
 from models import Role
