@@ -15,7 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from models import Job, Role, utcnow
+from models import ActionPlan, ActionPlanMilestone, Job, Notification, Role, today, utcnow
+from models.action_plans import PlanReason
 from tests.factories import (
     TEST_PASSWORD,
     CategoryFactory,
@@ -54,6 +55,9 @@ class Side:
     recommendation: object
     job: object
     filename: str
+    plan: object
+    milestone: object
+    notification: object
 
     def url_values(self, template, manager) -> dict:
         return {
@@ -61,6 +65,7 @@ class Side:
             "clause_id": self.clause.id, "template_id": template.id, "upload_id": self.upload.id,
             "observation_id": self.observation.id, "recommendation_id": self.recommendation.id,
             "user_id": self.user.id, "period": self.upload.period, "key": self.clause.key, "job_id": self.job.id,
+            "plan_id": self.plan.id, "milestone_id": self.milestone.id, "notification_id": self.notification.id,
         }
 
     def secrets(self) -> list[str]:
@@ -97,9 +102,16 @@ def _side(app, session, category, manager, *, letter: str, name: str, number: st
     job = Job(kind="commit_upload", idempotency_key=f"isolation-{letter}", payload={"upload_id": upload.id},
               created_by=manager)
     session.add(job)
+    plan = ActionPlan(contract=contract, reason=PlanReason.FAILED_CLAUSE, source_period=MONTHS[-1],
+                      clause_keys=[clause.key], outcome_required=f"{contract.number}: back above the minimum",
+                      opened_on=today(), opened_by=manager)
+    milestone = ActionPlanMilestone(plan=plan, position=1, description=f"{name} crew retrained", due_on=today())
+    notification = Notification(user=user, kind="month_committed", subject=f"{contract.number} {MONTHS[-1]} committed",
+                                body=f"{name}: the month is committed", link_path="/vendor-portal/")
+    session.add_all([plan, milestone, notification])
     session.flush()
     return Side(vendor, user, contract, clause, upload, observation, row_keys, recommendation, job,
-                upload.filename)
+                upload.filename, plan, milestone, notification)
 
 
 @pytest.fixture
