@@ -13,8 +13,8 @@ from .config import build_config
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_ENDPOINTS = {"auth.sign_in", "auth_sso.start", "auth_sso.callback", "health.healthz", "static",
-                    "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "auth_sso.start", "auth_sso.callback", "health.healthz", "health.readyz",
+                    "static", "bootstrap.static"}
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -113,7 +113,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_sign_in_wall(app: Flask) -> None:
-    """Every page needs sign-in except the sign-in page, /healthz and static files."""
+    """Every page needs sign-in except the sign-in page, /healthz, /readyz and static files."""
 
     @app.before_request
     def require_sign_in():
