@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), overrides))
     app.config.update(overrides)
     register_url_converters(app)
+    register_request_log(app)
     register_extensions(app)
     register_unit_of_work(app)
     register_blueprints(app)
@@ -44,6 +45,13 @@ def register_url_converters(app: Flask) -> None:
     from .input_guards import register_url_converters as bounded_ids
 
     bounded_ids(app)
+
+
+def register_request_log(app: Flask) -> None:
+    """First of the request hooks: the request id exists before anything logs, and the line is written last."""
+    from .logs import register_request_log as register
+
+    register(app)
 
 
 def register_input_guards(app: Flask) -> None:

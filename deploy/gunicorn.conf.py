@@ -15,13 +15,20 @@ keepalive = 5
 # Workers are recycled now and then, so a slow leak never grows without bound.
 max_requests = 2000
 max_requests_jitter = 200
-# Load the app once in the master: wsgi.py settles the heap (gc.freeze) before the fork, so the
-# workers share the loaded app's pages and full collections skip it.
+# Load the app once in the master; when_ready below settles its heap before the workers fork.
 preload_app = True
 accesslog = "-"
 errorlog = "-"
 # Behind the reverse proxy on the same host: trust its X-Forwarded-* headers only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """Once, in the master, after the preloaded app is built and before the first fork: settle the heap
+    (gc.freeze), so the workers share the loaded app's pages and full collections skip it."""
+    from contracts_app.server_heap import settle_heap
+
+    settle_heap()
 
 
 def post_fork(server, worker):

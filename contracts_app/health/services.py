@@ -12,6 +12,8 @@ from sqlalchemy import text
 
 from models import db
 
+from ..jobs.queue import queue_of
+
 QUEUE_TIMEOUT_SECONDS = 1.0
 
 
@@ -65,7 +67,7 @@ def queue_problem() -> str | None:
     if config["JOBS_REDIS_URL"]:
         return _redis_problem(config["JOBS_REDIS_URL"])
     try:
-        current_app.extensions["huey"].storage.queue_size()
+        queue_of(current_app).storage.queue_size()
     except Exception as exc:
         return f"the SQLite job queue at {config['JOBS_SQLITE_PATH']} cannot be read: {type(exc).__name__}"
     return None
