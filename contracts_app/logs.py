@@ -21,6 +21,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Short and safe to copy into a log line or a header: letters, digits and . _ : - only, 1 to 64 of them.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 APP_LOGGER = "contracts_app"  # Flask's app.logger and every module logger under contracts_app/
+LOGGERS = (APP_LOGGER, "huey")  # the job queue's consumer logs through the same handler in a worker
 REQUEST_LOGGER = "contracts_app.requests"
 _HANDLER_NAME = "outcomes-stderr"
 # Outside a request (a job, a command): the id of the request that started the work, if any.
@@ -104,15 +105,16 @@ def configure_logging(app: Flask) -> None:
     log_format = app.config.get("LOG_FORMAT", "text")
     if log_format not in ("json", "text"):
         raise ValueError(f"LOG_FORMAT: '{log_format}' is not a log format; use json or text")
-    logger = logging.getLogger(APP_LOGGER)
-    for old in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
-        logger.removeHandler(old)
     handler = StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RequestIdFilter())
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     if not app.config.get("LOG_REQUESTS", True):
         logging.getLogger(REQUEST_LOGGER).setLevel(logging.WARNING)
 

@@ -15,6 +15,7 @@ from models import db
 from ..jobs.queue import queue_of
 
 QUEUE_TIMEOUT_SECONDS = 1.0
+MIGRATIONS = str(Path(__file__).resolve().parent.parent.parent / "migrations")
 
 
 def readiness() -> dict[str, str | None]:
@@ -43,7 +44,7 @@ def migrations_problem() -> str | None:
     except Exception:
         db.session.rollback()
         stored = set()
-    heads = migration_heads(str(Path(current_app.root_path).parent / "migrations"))
+    heads = migration_heads(MIGRATIONS)
     if stored == heads:
         return None
     at = ", ".join(sorted(stored)) or "no revision (never migrated)"
@@ -51,8 +52,8 @@ def migrations_problem() -> str | None:
 
 
 @cache
-def migration_heads(directory: str) -> frozenset[str]:
-    """Read once per process: the code cannot change under a running process."""
+def migration_heads(directory: str = MIGRATIONS) -> frozenset[str]:
+    """Read once per process (gunicorn reads it before forking): the code cannot change under a running process."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
