@@ -41,6 +41,9 @@ def init_jobs(app: Flask) -> None:
 
 def queue_of(app: Flask) -> Huey:
     """The app's queue, made and its tasks registered the first time any thread asks."""
+    unwrap = getattr(app, "_get_current_object", None)
+    if unwrap is not None:  # current_app: the tasks must hold the app itself, not a proxy of the caller's context
+        app = unwrap()
     huey = app.extensions.get("huey")
     if huey is None:
         with _INSTALLING:
