@@ -1,6 +1,8 @@
-"""Entry point for `flask --app wsgi` and gunicorn (`gunicorn wsgi:app`)."""
+"""Entry point for `flask --app wsgi` and gunicorn (`gunicorn -c deploy/gunicorn.conf.py wsgi:app`).
+
+Kept light: a command's start-up is this import, so heavy libraries load where they are used, and the
+server-only step (settle_heap) runs in gunicorn's when_ready hook, not here.
+"""
 from contracts_app import create_app
-from contracts_app.server_heap import settle_heap
 
 app = create_app()
-settle_heap()

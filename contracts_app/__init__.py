@@ -13,8 +13,8 @@ from .config import build_config
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_ENDPOINTS = {"auth.sign_in", "auth_sso.start", "auth_sso.callback", "health.healthz", "static",
-                    "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "auth_sso.start", "auth_sso.callback", "health.healthz", "health.readyz",
+                    "static", "bootstrap.static"}
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), overrides))
     app.config.update(overrides)
     register_url_converters(app)
+    register_request_log(app)
     register_extensions(app)
     register_unit_of_work(app)
     register_blueprints(app)
@@ -44,6 +45,13 @@ def register_url_converters(app: Flask) -> None:
     from .input_guards import register_url_converters as bounded_ids
 
     bounded_ids(app)
+
+
+def register_request_log(app: Flask) -> None:
+    """First of the request hooks: the request id exists before anything logs, and the line is written last."""
+    from .logs import register_request_log as register
+
+    register(app)
 
 
 def register_input_guards(app: Flask) -> None:
@@ -117,8 +125,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_sign_in_wall(app: Flask) -> None:
-    """Every page needs sign-in except the sign-in page, /healthz and static files; a vendor user reaches only
-    their account and the views marked @open_to_vendors (security.py), and gets a 404 anywhere else."""
+    """Every page needs sign-in except the sign-in page, /healthz, /readyz and static files; a vendor user reaches
+    only their account and the views marked @open_to_vendors (security.py), and gets a 404 anywhere else."""
 
     @app.before_request
     def require_sign_in():

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from imports.contracts_file import ContractsFileError
@@ -17,13 +16,9 @@ from .admin.services import UserInputError, create_user
 from .audit import verify_chain
 from .contracts.importer import load_contracts, parse_contracts_file
 from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USER_VENDORS, DEMO_USERS
-from .demo.seed import seed_demo
 from .recommendations.cli import recommend_command
 from .stored_scores.cli import COMMANDS as score_commands
 from .unit_of_work import in_transaction
-from .uploads.bulk import BulkReport, import_sheets, sheets_in
-from .uploads.cli_report import as_json, as_text
-from .uploads.flow import UploadRefused, import_path
 
 
 def refuse(message: str) -> None:
@@ -37,6 +32,8 @@ def refuse(message: str) -> None:
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (migrations)."""
+    from flask_migrate import upgrade
+
     upgrade()
     click.echo("Database schema is up to date.")
 
@@ -45,6 +42,8 @@ def init_db_command() -> None:
 @in_transaction
 def seed_demo_command() -> None:
     """Load the demo city (idempotent) and print the demo sign-ins."""
+    from .demo.seed import seed_demo  # the sheet machinery loads only for the commands that read sheets
+
     report = seed_demo()
     if report.uploads_committed or report.users_created or report.contracts_changed:
         click.echo(
@@ -122,6 +121,9 @@ def _contract_by_number(number: str):
 def import_sheet_command(contract_number: str, period: str, file: Path, commit: bool, replace: bool, reason: str,
                          output: str) -> None:
     """Check a monthly sheet and print the report; with --commit store it."""
+    from .uploads.cli_report import as_json, as_text
+    from .uploads.flow import UploadRefused, import_path
+
     if replace and not reason.strip():
         raise click.UsageError("--replace needs --reason TEXT saying why the month's data is replaced.")
     if reason and not replace:
@@ -143,6 +145,8 @@ def import_sheet_command(contract_number: str, period: str, file: Path, commit: 
 @in_transaction
 def import_sheets_command(folder: Path, commit: bool) -> None:
     """Bulk mode: check (and with --commit store) every CONTRACT_PERIOD.xlsx or .csv in FOLDER."""
+    from .uploads.bulk import BulkReport, import_sheets, sheets_in
+
     files = sheets_in(folder)
     if not files:
         refuse(f"No sheets named CONTRACT-NUMBER_YYYY-MM.xlsx (or .csv) in {folder}.")

@@ -67,6 +67,9 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "JOBS_RETRY_DELAY_SECONDS": _env_int("JOBS_RETRY_DELAY_SECONDS", 10),
         "JOBS_WORKERS": _env_int("JOBS_WORKERS", 2),
         "JOBS_EMBEDDED_WORKER": _env_bool("JOBS_EMBEDDED_WORKER", False),
+        # Logs on stderr (README "What is logged, where"): json under gunicorn (deploy/gunicorn.conf.py), else text.
+        "LOG_FORMAT": (os.environ.get("LOG_FORMAT") or "text").strip().lower(),
+        "LOG_REQUESTS": _env_bool("LOG_REQUESTS", True),
         "STAGED_UPLOAD_MAX_AGE_DAYS": _env_int("STAGED_UPLOAD_MAX_AGE_DAYS", 30),
         # Fault injection for the kill test only: a run holds this long after storing rows, before its commit.
         "JOBS_TEST_HOLD_AFTER_STORING_SECONDS": float(os.environ.get("JOBS_TEST_HOLD_AFTER_STORING_SECONDS") or 0),

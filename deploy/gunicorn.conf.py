@@ -15,13 +15,35 @@ keepalive = 5
 # Workers are recycled now and then, so a slow leak never grows without bound.
 max_requests = 2000
 max_requests_jitter = 200
-# Load the app once in the master: wsgi.py settles the heap (gc.freeze) before the fork, so the
-# workers share the loaded app's pages and full collections skip it.
+# Load the app once in the master; when_ready below settles its heap before the workers fork.
 preload_app = True
-accesslog = "-"
+# Logs (README "What is logged, where"): the app writes one JSON line per request (with its X-Request-ID) and
+# per warning or error on stderr, so gunicorn's own access log is off; its error log (start, stop, worker
+# timeouts) goes to stderr as JSON lines too. LOG_FORMAT=text in the environment switches both to text.
+os.environ.setdefault("LOG_FORMAT", "json")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+if os.environ["LOG_FORMAT"] == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "contracts_app.logs.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False}},
+    }
 # Behind the reverse proxy on the same host: trust its X-Forwarded-* headers only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """Once, in the master, after the preloaded app is built and before the first fork: settle the heap
+    (gc.freeze), so the workers share the loaded app's pages and full collections skip it."""
+    from contracts_app.health.services import migration_heads
+    from contracts_app.server_heap import settle_heap
+
+    migration_heads()  # /readyz compares the database with these; read once here, not in every worker
+    settle_heap()
 
 
 def post_fork(server, worker):

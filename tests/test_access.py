@@ -30,7 +30,7 @@ from tests.factories import (
 )
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
-PUBLIC_ENDPOINTS = {"auth.sign_in", "health.healthz"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "health.healthz", "health.readyz"}
 # Public too, but not found while single sign-on is off (as here); with it on: tests/test_sso.py.
 SSO_ENDPOINTS = {"auth_sso.start", "auth_sso.callback"}
 SIGN_IN_PATH = "/auth/sign-in"

@@ -31,13 +31,17 @@ def queue(request, app, tmp_path, monkeypatch):
         config.update(JOBS_REDIS_URL=redis_url(9))
     else:
         config.update(JOBS_REDIS_URL="", JOBS_SQLITE_PATH=str(tmp_path / "queue.sqlite3"))
-    saved = {key: app.extensions[key] for key in ("huey", "jobs_task")}
+    saved = {key: app.extensions.pop(key, None) for key in ("huey", "jobs_task")}  # the app makes its own on first use
     huey = make_huey(config)
     install_queue(app, huey)
     monkeypatch.setitem(app.config, "JOBS_COMMIT_ROWS_THRESHOLD", 50)
     yield huey
     huey.flush()
-    app.extensions.update(saved)
+    for key, value in saved.items():
+        if value is None:
+            app.extensions.pop(key, None)
+        else:
+            app.extensions[key] = value
 
 
 def run_queued(huey) -> int:

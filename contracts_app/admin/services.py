@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from models import AuditEvent, Contract, ContractAssignment, Role, User, Vendor, db
@@ -42,6 +41,8 @@ def _vendor(role: Role, vendor_name: str | None) -> Vendor | None:
 
 def create_user(email: str, role: str | Role, password: str, name: str = "", actor: User | None = None,
                 vendor_name: str | None = None) -> User:
+    from email_validator import EmailNotValidError, validate_email  # loads its tables only when used
+
     try:
         email = validate_email(email.strip(), check_deliverability=False, globally_deliverable=False).normalized.lower()
     except EmailNotValidError as exc:

@@ -6,7 +6,6 @@ import hmac
 import secrets
 
 import pyotp
-import segno
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,6 +31,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_data_uri(uri: str) -> str:
     """The QR code as an inline SVG data: URI (rendered here, no network; the CSP allows data: images)."""
+    import segno  # only on the enrolment page
+
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
 

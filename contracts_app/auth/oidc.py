@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from urllib.parse import urlsplit
 
-import requests
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from joserfc.errors import JoseError
 
 from ..audit import record_event
 from ..transactions import write_separately
@@ -28,6 +25,7 @@ PUBLIC_SSO_ENDPOINTS = {"auth_sso.start", "auth_sso.callback"}
 NEXT_KEY = "sso_next"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 log = logging.getLogger(__name__)
+_MAKING_OAUTH = threading.Lock()
 
 
 def sso_enabled() -> bool:
@@ -50,7 +48,7 @@ def _client():
     issuer = config["OIDC_ISSUER"].rstrip("/")
     settings = (issuer, config.get("OIDC_CLIENT_ID", ""), config.get("OIDC_CLIENT_SECRET", ""))
     name = "city_" + hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
-    oauth: OAuth = current_app.extensions["sso_oauth"]
+    oauth = _oauth(current_app._get_current_object())
     if name not in oauth._registry:
         oauth.register(
             name,
@@ -66,6 +64,20 @@ def _client():
     if discovered != issuer:
         raise ValueError(f"the provider calls itself '{discovered}', not OIDC_ISSUER '{issuer}'")
     return client
+
+
+def _oauth(app: Flask):
+    """Authlib's registry for the app, made on first use: Authlib (with its crypto) and requests load only
+    when someone signs in with a city account, not when every process starts."""
+    with _MAKING_OAUTH:
+        oauth = app.extensions.get("sso_oauth")
+        if oauth is None:
+            from authlib.integrations.flask_client import OAuth
+
+            oauth = OAuth()
+            oauth.init_app(app)
+            app.extensions["sso_oauth"] = oauth
+    return oauth
 
 
 def _provider_unusable(exc: Exception) -> None:
@@ -86,6 +98,8 @@ def start():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    import requests
+
     try:
         client = _client()
         redirect_uri = current_app.config.get("OIDC_REDIRECT_URI") or url_for(".callback", _external=True)
@@ -100,6 +114,10 @@ def start():
 def callback():
     if not sso_enabled():
         abort(404)
+    import requests
+    from authlib.integrations.base_client import OAuthError
+    from joserfc.errors import JoseError
+
     try:
         token = _client().authorize_access_token()
         claims = dict(token.get("userinfo") or {})
@@ -138,9 +156,6 @@ def register_sso(app: Flask) -> None:
     if app.config.get("OIDC_ISSUER"):
         check_issuer(app.config["OIDC_ISSUER"])
         parse_group_roles(app.config.get("OIDC_GROUP_ROLES", ""))
-    oauth = OAuth()
-    oauth.init_app(app)
-    app.extensions["sso_oauth"] = oauth
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-from zxcvbn import zxcvbn
-
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 MIN_STRENGTH = 3  # zxcvbn score 0-4; 3 is "safely unguessable" (about 10^8 guesses or more)
@@ -24,6 +22,8 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
     if len(local_part) >= 3 and local_part in lowered:
         return "must not contain the part of your email before the @"
     words = [w for w in re.split(r"[^a-z0-9]+", f"{local_part} {name}".lower()) if len(w) >= 3]
+    from zxcvbn import zxcvbn  # its dictionaries load only when a password is set
+
     result = zxcvbn(password[:100], user_inputs=words + CONTEXT_WORDS)
     if result["score"] < MIN_STRENGTH:
         hint = result.get("feedback", {}).get("warning") or "it is too easy to guess"

@@ -14,7 +14,8 @@ SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
 VERSION = "session_version"
 # Pages a user who must first change their password or enrol MFA may still open.
-ALWAYS_OPEN = {"auth.sign_out", "auth.sign_in", "static", "bootstrap.static", "health.healthz"}
+ALWAYS_OPEN = {"auth.sign_out", "auth.sign_in", "static", "bootstrap.static", "health.healthz",
+               "health.readyz"}
 
 
 def start_session(user: User) -> None:

@@ -1,8 +1,6 @@
 """`flask jobs-worker` runs the queue; `flask jobs-requeue` sends back jobs whose worker died."""
 from __future__ import annotations
 
-import logging
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -14,10 +12,9 @@ from flask.cli import with_appcontext
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
               help="Also run the scheduled jobs; run exactly one worker with it when there are several.")
 def jobs_worker_command(workers: int | None, periodic: bool) -> None:
-    """Runs background jobs until stopped (SIGINT lets running jobs finish)."""
+    """Runs background jobs until stopped (SIGINT lets running jobs finish); logs as LOG_FORMAT says."""
     from .worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     queue = app.config["JOBS_REDIS_URL"] or app.config["JOBS_SQLITE_PATH"]
     click.echo(f"jobs worker on {queue}", err=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-
-from huey import Huey
+from typing import TYPE_CHECKING
 
 from models import utcnow
 
 from .queue import PULSE_PREFIX
+
+if TYPE_CHECKING:  # huey (and redis) load only when a job runs, not at start-up
+    from huey import Huey
 
 log = logging.getLogger(__name__)
 

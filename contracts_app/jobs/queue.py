@@ -6,15 +6,22 @@ stopped pulsing.
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+if TYPE_CHECKING:
+    from huey import Huey
 
 PULSE_PREFIX = "job-pulse:"
+_INSTALLING = threading.Lock()
 
 
 def make_huey(config: dict) -> Huey:
+    from huey import RedisHuey, SqliteHuey
+
     name = config["JOBS_QUEUE_NAME"]
     if config["JOBS_REDIS_URL"]:
         return RedisHuey(name, url=config["JOBS_REDIS_URL"], results=False)
@@ -24,25 +31,46 @@ def make_huey(config: dict) -> Huey:
 
 
 def init_jobs(app: Flask) -> None:
-    """Creates the app's queue and registers its tasks; each task runs inside an app context."""
-    install_queue(app, make_huey(app.config))
+    """The queue itself is made on first use (queue_of): huey and redis cost a command or a page that never
+    touches a job a quarter of a second at start-up."""
     if app.config["JOBS_EMBEDDED_WORKER"]:
         from .worker import start_embedded_worker
 
         start_embedded_worker(app)
 
 
+def queue_of(app: Flask) -> Huey:
+    """The app's queue, made and its tasks registered the first time any thread asks."""
+    unwrap = getattr(app, "_get_current_object", None)
+    if unwrap is not None:  # current_app: the tasks must hold the app itself, not a proxy of the caller's context
+        app = unwrap()
+    huey = app.extensions.get("huey")
+    if huey is None:
+        with _INSTALLING:
+            huey = app.extensions.get("huey")
+            if huey is None:
+                huey = make_huey(app.config)
+                install_queue(app, huey)
+    return huey
+
+
 def install_queue(app: Flask, huey: Huey) -> None:
-    """Makes `huey` the app's queue, with the job task and the periodic tasks registered on it."""
-    app.extensions["huey"] = huey
+    """Makes `huey` the app's queue, with the job task and the periodic tasks registered on it; each task
+    runs inside an app context."""
+    from huey import crontab
 
     @huey.task(name="run_job", retries=max(app.config["JOBS_MAX_ATTEMPTS"] - 1, 0),
                retry_delay=app.config["JOBS_RETRY_DELAY_SECONDS"])
-    def run_job_task(job_id: int) -> None:
+    def run_job_task(job_id: int, request_id: str | None = None) -> None:
+        from ..logs import finished_working, working_for_request
         from .runner import run_job
 
-        with app.app_context():
-            run_job(job_id)
+        token = working_for_request(request_id)  # the job's log lines carry the id of the request that started it
+        try:
+            with app.app_context():
+                run_job(job_id)
+        finally:
+            finished_working(token)
 
     @huey.periodic_task(crontab(minute="*"), name="renew_leases")
     def renew_leases_task() -> None:
@@ -66,18 +94,23 @@ def install_queue(app: Flask, huey: Huey) -> None:
             remind_milestones_due()
 
     app.extensions["jobs_task"] = run_job_task
+    app.extensions["huey"] = huey
 
 
 def queue() -> Huey:
-    return current_app.extensions["huey"]
+    return queue_of(current_app)
 
 
 def enqueue(job_id: int, delay: float | None = None) -> None:
+    from ..logs import current_request_id
+
+    queue()
     task = current_app.extensions["jobs_task"]
+    request_id = current_request_id()
     if delay:
-        task.schedule(args=(job_id,), delay=delay)
+        task.schedule(args=(job_id, request_id), delay=delay)
     else:
-        task(job_id)
+        task(job_id, request_id)
 
 
 def write_pulse(job_id: int, pulse: dict) -> None:

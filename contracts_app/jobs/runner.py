@@ -16,6 +16,7 @@ from ..transactions import writing
 from ..unit_of_work import commit_now
 from .kinds import KINDS, JobOutcome, JobRefused
 from .progress import Progress, Pulse
+from .queue import queue_of
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _claim_and_run(job_id: int) -> None:
     config = current_app.config
     progress = Progress(job_id=job_id, attempt=attempt, total=job.progress_total,
                         message=f"Started (attempt {attempt})")
-    pulse = Pulse(current_app.extensions["huey"], progress, config["JOBS_PULSE_SECONDS"])
+    pulse = Pulse(queue_of(current_app), progress, config["JOBS_PULSE_SECONDS"])
     pulse.start()
     try:
         _run(job, attempt, progress)
@@ -71,6 +72,7 @@ def _run(job: Job, attempt: int, progress: Progress) -> None:
         # The work refused (bad input): no retry; what the refusal itself recorded (a refreshed report) is kept.
         if _fenced(job_id, attempt, status=JobStatus.FAILED, message=str(exc), finished_at=utcnow()):
             commit_now()
+            log.info("job #%s (%s) refused: %s", job_id, job.kind, exc)
         else:
             db.session.rollback()
         return
@@ -82,6 +84,7 @@ def _run(job: Job, attempt: int, progress: Progress) -> None:
     if _fenced(job_id, attempt, status=JobStatus.SUCCEEDED, message=outcome.message, result=outcome.result,
                progress_done=total, progress_total=total, finished_at=utcnow()):
         commit_now()
+        log.info("job #%s (%s) succeeded on attempt %s: %s", job_id, job.kind, attempt, outcome.message)
     else:
         log.warning("job #%s attempt %s was taken over by a retry; its work is rolled back", job_id, attempt)
         db.session.rollback()

@@ -9,6 +9,7 @@ from flask import Flask
 from huey.consumer import Consumer
 
 from .leases import requeue_abandoned
+from .queue import queue_of
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # an idle worker looks at a SQLite queue at least this often (Redis blocks instead)
@@ -50,7 +51,7 @@ def run_worker(app: Flask, workers: int, periodic: bool = True) -> None:
     watcher = LeaseWatcher(app)
     watcher.check()  # jobs a killed worker left behind go back to the queue before anything else
     watcher.start()
-    consumer = app.extensions["huey"].create_consumer(workers=workers, worker_type="thread", periodic=periodic,
+    consumer = queue_of(app).create_consumer(workers=workers, worker_type="thread", periodic=periodic,
                                                       max_delay=POLL_SECONDS)
     try:
         consumer.run()
@@ -59,7 +60,7 @@ def run_worker(app: Flask, workers: int, periodic: bool = True) -> None:
 
 
 def start_embedded_worker(app: Flask) -> EmbeddedConsumer:
-    consumer = EmbeddedConsumer(app.extensions["huey"], workers=max(app.config["JOBS_WORKERS"], 1),
+    consumer = EmbeddedConsumer(queue_of(app), workers=max(app.config["JOBS_WORKERS"], 1),
                                 worker_type="thread", periodic=True, max_delay=POLL_SECONDS)
     consumer.start()
     watcher = LeaseWatcher(app)

@@ -13,7 +13,6 @@ from ..form_choices import select_choices
 from ..input_guards import as_id
 from ..security import role_required
 from ..unit_of_work import discard_changes
-from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename
 from .forms import InvoiceForm, PeriodForm
 from .services import (
     InvoiceRefused,
@@ -126,5 +125,7 @@ def export():
     if not is_period(period):
         abort(400, description=f"'{period}' is not a month; write it as YYYY-MM, e.g. 2026-10.")
     adjustments = period_adjustments(period, category)
+    from .export import XLSX_MIMETYPE, adjustments_xlsx, export_filename  # openpyxl: only when exporting
+
     return send_file(BytesIO(adjustments_xlsx(adjustments)), mimetype=XLSX_MIMETYPE, as_attachment=True,
                      download_name=export_filename(adjustments))

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from imports.export import add_sheet, new_workbook, workbook_bytes, write_csv
 from models import Contract, ContractPeriodScore, ServiceCategory, db, utcnow
 from scoring.periods import add_months, is_period
 from scoring.rankings import (
@@ -328,6 +327,8 @@ def export_stem(request: RankingRequest) -> str:
 
 
 def rankings_xlsx(request: RankingRequest) -> bytes:
+    from imports.export import add_sheet, new_workbook, workbook_bytes  # openpyxl: only when exporting
+
     workbook = new_workbook()
     ranking = _ranking(request)
     u = ranking.uncertainty
@@ -354,6 +355,8 @@ def rankings_xlsx(request: RankingRequest) -> bytes:
 def rankings_csv(request: RankingRequest) -> bytes:
     """One row per vendor; the inputs repeated in the first columns and the category's §3b figures in the last,
     so every row stands alone."""
+    from imports.export import write_csv
+
     ranking = _ranking(request)
     u = ranking.uncertainty
     inputs = [request.category.slug, request.period, request.window]

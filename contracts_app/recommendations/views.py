@@ -12,7 +12,6 @@ from ..categories.services import category_by_slug
 from ..form_choices import select_choices
 from ..security import role_required
 from ..unit_of_work import discard_changes
-from .export import recommendation_workbook
 from .forms import ApproveForm, RecommendationForm, SaveForm
 from .page import (
     DEFAULT_INPUTS,
@@ -144,6 +143,8 @@ def approve_view(recommendation_id: int):
 @bp.route("/<int:recommendation_id>/export.xlsx")
 @role_required(Role.FINANCE)
 def export(recommendation_id: int):
+    from .export import recommendation_workbook  # openpyxl: only when exporting
+
     recommendation = _recommendation(recommendation_id)
     data = recommendation_workbook(recommendation)
     name = f"allocation_{recommendation.category.slug}_{recommendation.target_period}_{recommendation.status.value}.xlsx"

@@ -8,10 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
 from sqlalchemy.orm import selectinload
 
 from contracts_app.contracts.clause_language import (
@@ -168,6 +164,11 @@ def caps_sentence(schedule: Schedule) -> str:
 
 def schedule_docx(schedule: Schedule) -> bytes:
     """The schedule as a Word document: title, contract, table of clauses, language, payment caps."""
+    from docx import Document  # python-docx loads only when a schedule is downloaded
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     contract = schedule.contract
     document = Document()
     document.core_properties.title = f"Schedule of outcome clauses, contract {contract.number}"

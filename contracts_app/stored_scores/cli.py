@@ -8,7 +8,6 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from imports.export import write_csv
 from models import ClauseResult, Contract, ContractPeriodScore, db
 from scoring.periods import is_period
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
@@ -81,6 +80,8 @@ def scores_command(contract_number: str, period: str | None, output: str) -> Non
         lines = [[r["contract"], r["period"], c["key"], c["value"], c["attainment"], c["status"], r["composite"],
                   r["coverage"], r["observations"], r["bonus"], r["penalty"], r["net"]]
                  for r in rows for c in r["clauses"]]
+        from imports.export import write_csv  # openpyxl comes with it: only for --format csv
+
         click.echo(write_csv(header, lines).decode("utf-8-sig"), nl=False)
     else:
         if not rows:
@@ -128,6 +129,8 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
                   "category_mean", "within_variance", "between_variance"]
         lines = [[r[h] for h in header[:11]] + (r["rank_range"] or [None, None])
                  + [figures["category_mean"], figures["within_variance"], figures["between_variance"]] for r in rows]
+        from imports.export import write_csv  # openpyxl comes with it: only for --format csv
+
         click.echo(write_csv(header, lines).decode("utf-8-sig"), nl=False)
     else:
         click.echo(f"{category.name}, {window} months to {period}")

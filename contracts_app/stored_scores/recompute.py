@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
-from imports.check import CheckedRows
 from models import (
     Aggregation,
     ClauseResult,
@@ -19,9 +19,11 @@ from models import (
     db,
     utcnow,
 )
-from scoring.clause_score import score_clause
 from scoring.composite import composite_and_coverage
 from scoring.payments import payment_adjustment
+
+if TYPE_CHECKING:  # numpy (under the clause scoring and the sheet check) loads when a month is scored
+    from imports.check import CheckedRows
 
 ZERO = Decimal("0")
 
@@ -65,6 +67,8 @@ def recompute_period(contract: Contract, period: str, committed: CheckedRows | N
             db.session.delete(score)
         return None
     now = utcnow()
+    from scoring.clause_score import score_clause
+
     outcomes = []
     for clause in clauses:
         denominators = columns.get(clause.denominator) if clause.aggregation == Aggregation.RATIO else None

@@ -15,20 +15,10 @@ from ..jobs.starters import commit_job_of, start_commit_job
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from .access import require_assignment
-from .flow import (
-    AlreadyDone,
-    UploadRefused,
-    commit_staged,
-    discard_staged,
-    limits_from_config,
-    marked_up_bytes,
-    stage_upload,
-    template_bytes,
-    upload_months,
-)
 from .forms import CommitForm, UploadForm
-from .storing import committed_by, find_committed
 
+# The sheet machinery (.flow, .storing: numpy, openpyxl, calamine) is imported inside the views that use it,
+# so a process that never reads a sheet (a command, a page) does not load it at start-up.
 bp = Blueprint("uploads", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,6 +40,8 @@ def _upload(upload_id: int) -> Upload:
 @bp.route("/contracts/<int:contract_id>/sheets", methods=["GET", "POST"])
 @role_required(Role.CONTRACT_MANAGER)
 def contract_sheets(contract_id: int):
+    from .flow import UploadRefused, limits_from_config, stage_upload, upload_months
+
     contract = _contract(contract_id)
     user = current_user._get_current_object()
     require_assignment(user, contract)
@@ -79,6 +71,8 @@ def contract_sheets(contract_id: int):
 @bp.route("/contracts/<int:contract_id>/sheets/template.xlsx")
 @role_required(Role.CONTRACT_MANAGER)
 def template(contract_id: int):
+    from .flow import template_bytes
+
     contract = _contract(contract_id)
     require_assignment(current_user._get_current_object(), contract)
     period = request.args.get("period", "")
@@ -91,6 +85,8 @@ def template(contract_id: int):
 @bp.route("/uploads/<int:upload_id>")
 @role_required(Role.CONTRACT_MANAGER)
 def show(upload_id: int):
+    from .storing import committed_by, find_committed
+
     upload = _upload(upload_id)
     require_assignment(current_user._get_current_object(), upload.contract)
     committed = find_committed(upload.contract, upload.period)
@@ -106,6 +102,9 @@ def show(upload_id: int):
 @bp.route("/uploads/<int:upload_id>/commit", methods=["POST"])
 @role_required(Role.CONTRACT_MANAGER)
 def commit(upload_id: int):
+    from .flow import AlreadyDone, UploadRefused, commit_staged
+    from .storing import find_committed
+
     upload = _upload(upload_id)
     require_assignment(current_user._get_current_object(), upload.contract)
     form = CommitForm()
@@ -142,6 +141,8 @@ def commit(upload_id: int):
 @bp.route("/uploads/<int:upload_id>/discard", methods=["POST"])
 @role_required(Role.CONTRACT_MANAGER)
 def discard(upload_id: int):
+    from .flow import UploadRefused, discard_staged
+
     upload = _upload(upload_id)
     require_assignment(current_user._get_current_object(), upload.contract)
     if not ConfirmForm().validate_on_submit():
@@ -159,6 +160,8 @@ def discard(upload_id: int):
 @bp.route("/uploads/<int:upload_id>/marked.xlsx")
 @role_required(Role.CONTRACT_MANAGER)
 def marked(upload_id: int):
+    from .flow import UploadRefused, marked_up_bytes
+
     upload = _upload(upload_id)
     require_assignment(current_user._get_current_object(), upload.contract)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -204,6 +203,8 @@ def _clean(data: Mapping, vendor: Vendor | None) -> dict:
 
     email = (data.get("contact_email") or "").strip() or None
     if email is not None:
+        from email_validator import EmailNotValidError, validate_email  # loads its tables only when used
+
         try:
             email = validate_email(email, check_deliverability=False, globally_deliverable=False).normalized
         except EmailNotValidError as exc:
