@@ -35,7 +35,7 @@ from tests.factories import (
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 # Public to everyone, signed in or not (and showing no vendor's data): not city pages.
-PUBLIC_ENDPOINTS = {"health.healthz", "auth.sign_in", "auth_sso.start", "auth_sso.callback"}
+PUBLIC_ENDPOINTS = {"health.healthz", "health.readyz", "auth.sign_in", "auth_sso.start", "auth_sso.callback"}
 # Sign-out would end the walk's own session; it is the same for every user (tests/test_access.py).
 NOT_WALKED = {"auth.sign_out"}
 MONTHS = ["2026-01", "2026-02", "2026-03"]
