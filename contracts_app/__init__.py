@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from .categories.views import bp as categories_bp
     from .contracts.views import bp as contracts_bp
     from .dashboard.views import bp as dashboard_bp
+    from .disputes.views import bp as disputes_bp
     from .health.views import bp as health_bp
     from .jobs.views import bp as jobs_bp
     from .library.views import bp as library_bp
@@ -103,7 +104,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
-        scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
+        scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp, disputes_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -127,9 +128,14 @@ def register_sign_in_wall(app: Flask) -> None:
 
 
 def _open_to_vendors(endpoint: str) -> bool:
-    """A vendor's own account pages; the city's pages stay closed to vendors until the vendor portal, which
-    shows a vendor only its own contracts, opens."""
-    return endpoint.startswith("auth.") or endpoint in ("static", "bootstrap.static")
+    """A vendor's own account pages, static files, and the views marked `@open_to_vendors` (which show a vendor
+    only its own contracts)."""
+    if endpoint.startswith("auth.") or endpoint in ("static", "bootstrap.static"):
+        return True
+    from flask import current_app
+
+    view = current_app.view_functions.get(endpoint)
+    return bool(getattr(view, "open_to_vendors", False))
 
 
 def _vendor_portal_not_open():
@@ -137,8 +143,7 @@ def _vendor_portal_not_open():
 
     if request.endpoint == "dashboard.index":
         return redirect(url_for("auth.account"))
-    abort(403, description="Vendor accounts see only their own vendor's contracts, and that part of the product "
-                           "is not open yet. Your account page is open.")
+    abort(404)
 
 
 def register_security(app: Flask) -> None:

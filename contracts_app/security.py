@@ -1,4 +1,4 @@
-"""Role guard and the security headers every response carries."""
+"""Role guard, what a vendor user may reach, and the security headers every response carries."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,6 +41,26 @@ def role_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def open_to_vendors(view: Callable) -> Callable:
+    """Marks a view a vendor user may reach; the sign-in wall turns vendors away (404) from every other."""
+    view.open_to_vendors = True  # type: ignore[attr-defined]
+    return view
+
+
+def vendor_scope(user) -> int | None:
+    """The vendor id a user is confined to: their vendor for a vendor user, None for city users."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.role != Role.VENDOR:
+        return None
+    return user.vendor_id if user.vendor_id is not None else -1  # a vendor user with no vendor sees nothing
+
+
+def require_contract_visible(contract) -> None:
+    """404 when the current user is a vendor user and the contract is not their vendor's."""
+    scope = vendor_scope(current_user)
+    if scope is not None and contract.vendor_id != scope:
+        abort(404)
 
 
 def register_security_headers(app: Flask) -> None:

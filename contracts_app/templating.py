@@ -29,6 +29,9 @@ def register_filters(app: Flask) -> None:
     app.add_template_test(formatting.is_incomplete, "incomplete_coverage")  # {% if coverage is incomplete_coverage %}
     app.add_template_filter(utc_time, "utc")
     app.add_template_filter(plural_unit, "plural_unit")
+    app.add_template_filter(formatting.review_mark, "review_mark")
+    app.add_template_filter(formatting.review_title, "review_title")
+    app.add_template_filter(formatting.held_money, "held_money")
 
     @app.context_processor
     def inject_roles():

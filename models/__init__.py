@@ -4,6 +4,7 @@ from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .data_version import DataVersion
+from .disputes import Dispute, DisputeEvidence, DisputeStatus, MonthComment
 from .jobs import Job
 from .recommendations import Recommendation, RecommendationLine
 from .scores import ClauseResult, ContractPeriodScore
@@ -24,7 +25,8 @@ from .users import ContractAssignment, SignInThrottle, User
 __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "DataVersion", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation",
+    "Curve", "DataVersion", "Direction", "Dispute", "DisputeEvidence", "DisputeStatus", "Job", "JobStatus", "Model",
+    "MonthComment", "Observation", "OutcomeClause", "Recommendation",
     "RecommendationLine", "RecommendationStatus", "Role", "ServiceCategory", "SignInThrottle", "Upload", "UploadStatus",
     "User", "Vendor", "db", "today", "utcnow",
 ]
