@@ -32,6 +32,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(formatting.review_mark, "review_mark")
     app.add_template_filter(formatting.review_title, "review_title")
     app.add_template_filter(formatting.held_money, "held_money")
+    app.jinja_env.globals["ON_HOLD"] = formatting.ON_HOLD
 
     @app.context_processor
     def inject_roles():

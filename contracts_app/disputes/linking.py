@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Dispute, DisputeStatus, Upload, User, db, utcnow
+from models import Contract, Dispute, DisputeStatus, Upload, User, db, utcnow
 
 from ..audit import snapshot
 from . import events
 from .review import window_closes_at
 
 
-def start_window(upload: Upload) -> None:
+def start_window(upload: Upload, contract: Contract) -> None:
     """The review window of newly committed data: the category's review days from its commit."""
     if upload.committed_at is not None:
-        upload.review_closes_at = window_closes_at(upload.committed_at, upload.contract.category)
+        upload.review_closes_at = window_closes_at(upload.committed_at, contract.category)
 
 
-def uphold_on_commit(upload: Upload, actor: User | None, reason: str | None) -> None:
+def uphold_on_commit(upload: Upload, contract: Contract, actor: User | None, reason: str | None) -> None:
     """An open dispute whose corrected sheet this is becomes upheld, linked to the sheet."""
     disputes = db.session.scalars(select(Dispute).where(Dispute.corrected_upload_id == upload.id,
                                                         Dispute.status == DisputeStatus.OPEN)).all()
@@ -28,4 +28,4 @@ def uphold_on_commit(upload: Upload, actor: User | None, reason: str | None) -> 
         dispute.resolved_by_id = actor.id if actor else None
         dispute.resolved_at = utcnow()
         db.session.flush()
-        events.dispute_resolved(dispute, upload.contract.number, before, actor)
+        events.dispute_resolved(dispute, contract.number, before, actor)

@@ -145,7 +145,7 @@ def commit_rows(
         db.session.flush()  # the old one leaves 'committed' before the new one enters it
         upload.status = UploadStatus.COMMITTED
         upload.committed_at = utcnow()
-        start_window(upload)
+        start_window(upload, contract)
         db.session.flush()
         existing.superseded_by_id = upload.id
         record_event("upload_superseded", existing, before=before, after=snapshot(existing, exclude=("report",)),
@@ -154,12 +154,12 @@ def commit_rows(
     else:
         upload.status = UploadStatus.COMMITTED
         upload.committed_at = utcnow()
-        start_window(upload)
+        start_window(upload, contract)
         db.session.flush()
     _replace_other_staged(upload, actor)
     _insert_observations(upload, rows)
     recompute_period(contract, period, committed=rows)
-    uphold_on_commit(upload, actor, supersede_reason)
+    uphold_on_commit(upload, contract, actor, supersede_reason)
     record_event(
         "upload_committed", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
         summary=f"{contract.number} {period}: {len(rows)} rows from {filename}",
