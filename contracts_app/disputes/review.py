@@ -94,3 +94,43 @@ def review_of(reviews: dict[MonthKey, MonthReview], contract_id: int, period: st
 
 def month_review(contract_id: int, period: str) -> MonthReview:
     return review_of(month_reviews([contract_id], [period]), contract_id, period)
+
+
+@dataclass(frozen=True)
+class UnsettledMonth:
+    """A month that is not final yet, named as pages and approvals name it."""
+
+    contract_id: int
+    contract_number: str
+    period: str
+    review: MonthReview
+
+    @property
+    def label(self) -> str:
+        return f"{self.contract_number} {self.period}"
+
+
+def worst_review(months: Iterable[UnsettledMonth]) -> MonthReview:
+    """Disputed over provisional over final: the mark a vendor's window gets from its months."""
+    reviews = [m.review for m in months]
+    for state in (ReviewState.DISPUTED, ReviewState.PROVISIONAL):
+        for review in reviews:
+            if review.state == state:
+                return review
+    return FINAL
+
+
+def unsettled_months(contracts: Iterable[tuple[int, str]], periods: Iterable[str]) -> list[UnsettledMonth]:
+    """The provisional and disputed months among these contracts (id, number) and periods, in order."""
+    numbers = dict(contracts)
+    wanted = list(periods)
+    reviews = month_reviews(numbers, wanted)
+    return sorted((UnsettledMonth(cid, numbers[cid], period, review)
+                   for (cid, period), review in reviews.items() if review.marked),
+                  key=lambda m: (m.contract_number, m.period))
+
+
+def next_window_close() -> datetime | None:
+    """When the next open review window closes: a page cached on committed data must not outlive it."""
+    return db.session.scalar(select(func.min(Upload.review_closes_at)).where(
+        Upload.status == UploadStatus.COMMITTED, Upload.review_closes_at > utcnow()))

@@ -9,6 +9,7 @@ from flask_login import current_user
 from models import Recommendation, Role, ServiceCategory, db
 
 from ..categories.services import category_by_slug
+from ..disputes.review import worst_review
 from ..form_choices import select_choices
 from ..security import role_required
 from ..unit_of_work import discard_changes
@@ -32,6 +33,7 @@ from .services import (
     save_draft,
     volume_changes,
 )
+from .unsettled import disputed_months, unsettled_by_vendor
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -120,19 +122,23 @@ def _recommendation(recommendation_id: int) -> Recommendation:
 @role_required(Role.FINANCE)
 def show(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
+    unsettled = unsettled_by_vendor(recommendation)
     return render_template("recommendations/show.html", recommendation=recommendation,
                            chart=saved_shares_chart(recommendation), approve_form=ApproveForm(),
-                           details=recommendation.inputs.get("lines", {}), basis_words=BASIS_WORDS)
+                           details=recommendation.inputs.get("lines", {}), basis_words=BASIS_WORDS,
+                           unsettled=unsettled, disputed=disputed_months(unsettled),
+                           worst_review=worst_review)
 
 
 @bp.route("/<int:recommendation_id>/approve", methods=["POST"])
 @role_required(Role.FINANCE)
 def approve_view(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
-    if not ApproveForm().validate_on_submit():
+    form = ApproveForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        approve(recommendation, current_user._get_current_object())
+        approve(recommendation, current_user._get_current_object(), confirm_disputed=bool(form.confirm_disputed.data))
     except RecommendationRefused as exc:
         discard_changes()
         flash(f"Not approved: {exc}", "danger")
