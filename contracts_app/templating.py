@@ -33,6 +33,9 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(formatting.review_title, "review_title")
     app.add_template_filter(formatting.held_money, "held_money")
     app.jinja_env.globals["ON_HOLD"] = formatting.ON_HOLD
+    from .disputes.review import worst_review
+
+    app.jinja_env.globals["worst_review"] = worst_review  # a vendor's mark from its months not final
 
     @app.context_processor
     def inject_roles():

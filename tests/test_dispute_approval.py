@@ -96,3 +96,13 @@ def test_without_a_disputed_month_nothing_more_is_asked(app, tmp_path):
     assert "Approved by" in done.get_data(as_text=True), text_of(done.get_data(as_text=True))[-1500:]
     db.session.refresh(recommendation)
     assert recommendation.status == RecommendationStatus.APPROVED
+
+
+def test_a_new_recommendation_marks_the_lines_whose_score_rests_on_months_not_final(app, draft):
+    category = draft.category
+    page = approver(app).get(f"/recommendations/new?category={category.slug}&period=2026-04&volume=100&window=6"
+                             "&floor=0.1&gamma=2&basis=score")
+    text = text_of(page.get_data(as_text=True))
+    assert page.status_code == 200
+    assert "score rests on months not final: PW-2026-400 2026-03 (disputed)" in text
+    assert "score rests on months not final: PW-2026-401 2026-03" in text

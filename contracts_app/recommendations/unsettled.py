@@ -15,11 +15,23 @@ from ..disputes.review import ReviewState, UnsettledMonth, unsettled_months
 
 def unsettled_by_vendor(recommendation: Recommendation) -> dict[int, list[UnsettledMonth]]:
     """Vendor id -> its provisional and disputed months in the recommendation's score window."""
-    periods = window_periods(add_months(recommendation.target_period, -1), recommendation.window_months)
+    return _unsettled(recommendation.category_id, recommendation.target_period, recommendation.window_months,
+                      {line.vendor_id for line in recommendation.lines})
+
+
+def unsettled_by_name(result) -> dict[str, list[UnsettledMonth]]:
+    """The same for a recommendation not saved yet (a RecommendationResult): vendor name -> its months."""
+    inputs = result.inputs
+    ids = {vendor.id: name for name, vendor in result.vendors.items()}
+    found = _unsettled(inputs.category.id, inputs.period, inputs.window, set(ids))
+    return {ids[vendor_id]: months for vendor_id, months in found.items()}
+
+
+def _unsettled(category_id: int, target_period: str, window: int, vendors: set[int]) -> dict[int, list[UnsettledMonth]]:
+    periods = window_periods(add_months(target_period, -1), window)
     contracts = db.session.execute(select(Contract.id, Contract.number, Contract.vendor_id)
-                                   .where(Contract.category_id == recommendation.category_id)).all()
+                                   .where(Contract.category_id == category_id)).all()
     vendor_of = {cid: vendor_id for cid, _, vendor_id in contracts}
-    vendors = {line.vendor_id for line in recommendation.lines}
     out: dict[int, list[UnsettledMonth]] = defaultdict(list)
     for month in unsettled_months([(cid, number) for cid, number, vendor in contracts if vendor in vendors], periods):
         out[vendor_of[month.contract_id]].append(month)

@@ -9,7 +9,6 @@ from flask_login import current_user
 from models import Recommendation, Role, ServiceCategory, db
 
 from ..categories.services import category_by_slug
-from ..disputes.review import worst_review
 from ..form_choices import select_choices
 from ..security import role_required
 from ..unit_of_work import discard_changes
@@ -33,7 +32,7 @@ from .services import (
     save_draft,
     volume_changes,
 )
-from .unsettled import disputed_months, unsettled_by_vendor
+from .unsettled import disputed_months, unsettled_by_name, unsettled_by_vendor
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,6 +85,8 @@ def new():
         previous=previous, chart=shares_chart(result.allocation, "Recommended shares (%)") if result else None,
         what_if_chart=shares_chart(what_if.allocation, "What-if shares (%)") if what_if else None,
         changes=volume_changes(result, what_if) if what_if else None,
+        unsettled_result=unsettled_by_name(result) if result else {},
+        unsettled_what_if=unsettled_by_name(what_if) if what_if else {},
     )
 
 
@@ -126,8 +127,7 @@ def show(recommendation_id: int):
     return render_template("recommendations/show.html", recommendation=recommendation,
                            chart=saved_shares_chart(recommendation), approve_form=ApproveForm(),
                            details=recommendation.inputs.get("lines", {}), basis_words=BASIS_WORDS,
-                           unsettled=unsettled, disputed=disputed_months(unsettled),
-                           worst_review=worst_review)
+                           unsettled=unsettled, disputed=disputed_months(unsettled))
 
 
 @bp.route("/<int:recommendation_id>/approve", methods=["POST"])
