@@ -114,6 +114,8 @@ def test_the_vendor_comments_and_disputes_with_evidence_and_the_month_is_dispute
     actors = dict(db.session.execute(select(AuditEvent.action, AuditEvent.actor).where(
         AuditEvent.action.in_(["dispute_opened", "month_commented"]))).all())
     assert actors == {"dispute_opened": vendor_user.email, "month_commented": vendor_user.email}
+    opened = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "dispute_opened")).one()
+    assert opened.after["evidence"] == [{"filename": "readings.pdf", "sha256": evidence.sha256, "size": len(PDF)}]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [

@@ -6,7 +6,7 @@ contract's managers that a dispute was opened or resolved.
 """
 from __future__ import annotations
 
-from models import Dispute, MonthComment, User
+from models import Dispute, DisputeEvidence, MonthComment, User
 
 from ..audit import record_event, snapshot
 
@@ -16,8 +16,10 @@ def comment_added(comment: MonthComment, contract_number: str, actor: User) -> N
                  summary=f"{contract_number} {comment.period}: comment by {actor.email}")
 
 
-def dispute_opened(dispute: Dispute, contract_number: str, actor: User) -> None:
-    record_event("dispute_opened", dispute, after=snapshot(dispute), actor=actor,
+def dispute_opened(dispute: Dispute, contract_number: str, actor: User, evidence: list[DisputeEvidence]) -> None:
+    after = {**snapshot(dispute), "evidence": [{"filename": e.filename, "sha256": e.sha256, "size": e.size}
+                                               for e in evidence]}
+    record_event("dispute_opened", dispute, after=after, actor=actor,
                  summary=f"{contract_number} {dispute.period}: dispute #{dispute.id} opened by {actor.email}")
 
 

@@ -227,11 +227,11 @@ def open_dispute(contract: Contract, period: str, *, clause_keys: list[str], row
                       opened_at=utcnow())
     db.session.add(dispute)
     db.session.flush()
-    for filename, path, sha256, size, kind in saved:
-        db.session.add(DisputeEvidence(dispute_id=dispute.id, filename=filename, stored_name=path.name,
-                                       sha256=sha256, size=size, kind=kind))
+    evidence = [DisputeEvidence(dispute_id=dispute.id, filename=filename, stored_name=path.name, sha256=sha256,
+                                size=size, kind=kind) for filename, path, sha256, size, kind in saved]
+    db.session.add_all(evidence)
     db.session.flush()
-    events.dispute_opened(dispute, contract.number, actor)
+    events.dispute_opened(dispute, contract.number, actor, evidence)
     return dispute
 
 
