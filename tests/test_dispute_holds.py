@@ -102,6 +102,8 @@ def test_resolving_releases_the_hold_and_the_window_closing_makes_the_month_fina
     client = finance_client(app)
     card = client.get(f"/contracts/{disputed.id}/scorecard").get_data(as_text=True)
     assert 'review-mark review-disputed' in card and "Wrong gauge." in card
+    vendor_page = client.get(f"/vendors/{disputed.vendor_id}").get_data(as_text=True)
+    assert 'review-mark review-disputed' in vendor_page
     reject_dispute(dispute, "The gauge was calibrated.", manager)
     html = client.get("/payments/?period=2026-03").get_data(as_text=True)
     assert "on hold" not in text_of(html)
