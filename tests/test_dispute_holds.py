@@ -91,6 +91,9 @@ def test_the_cli_says_on_hold_and_separates_the_totals(app, cli, two_months):
     document = json.loads(cli.invoke(args=["scores", "PW-2026-400", "--format", "json"]).output)
     row = document["records"][0]
     assert row["review"] == "disputed" and row["on_hold"] is True
+    ranking = json.loads(cli.invoke(args=["rankings", disputed.category.slug, "--period", "2026-03", "--format",
+                                          "json"]).output)
+    assert [(r["review"], r["months_not_final"]) for r in ranking["records"]] == [("disputed", ["PW-2026-400 2026-03"])]
     invoice = cli.invoke(args=["set-invoice", "PW-2026-400", "2026-03", "120000"])
     assert invoice.exit_code == 0, invoice.output
     assert "penalty on hold (disputed): $2,400.00" in invoice.output

@@ -127,7 +127,9 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
              "failed": r.clauses.get("failed", 0), "reasons": r.reasons, "shrunk_score": r.shrunk_score,
              "interval_low": r.interval[0] if r.interval else None,
              "interval_high": r.interval[1] if r.interval else None, "comparison": r.comparison,
-             "rank_range": list(r.rank_range) if r.rank_range else None}
+             "rank_range": list(r.rank_range) if r.rank_range else None,
+             # SPEC §8: "provisional" or "disputed" when months of the window are not final yet, else "final".
+             "review": r.review.state.value, "months_not_final": [m.label for m in r.unsettled]}
             for r in ranking.rankings]
     figures = {"category_mean": u.category_mean, "within_variance": u.within_variance,
                "between_variance": u.between_variance, "no_intervals": u.why_none}
@@ -137,9 +139,10 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
     elif output == "csv":
         header = ["rank", "vendor", "score", "insufficient_data", "probation", "periods", "observations",
                   "shrunk_score", "interval_low", "interval_high", "comparison", "rank_best", "rank_worst",
-                  "category_mean", "within_variance", "between_variance"]
+                  "category_mean", "within_variance", "between_variance", "review"]
         lines = [[r[h] for h in header[:11]] + (r["rank_range"] or [None, None])
-                 + [figures["category_mean"], figures["within_variance"], figures["between_variance"]] for r in rows]
+                 + [figures["category_mean"], figures["within_variance"], figures["between_variance"], r["review"]]
+                 for r in rows]
         click.echo(write_csv(header, lines).decode("utf-8-sig"), nl=False)
     else:
         click.echo(f"{category.name}, {window} months to {period}")
@@ -155,8 +158,9 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
                 span = r["rank_range"]
                 sure = (f"  shrunk {r['shrunk_score']:.1f} [{r['interval_low']:.1f}, {r['interval_high']:.1f}] "
                         f"{r['comparison']}" + (f", rank {span[0]}-{span[1]}" if span else ""))
+            mark = f"  [{r['review']}: {', '.join(r['months_not_final'])}]" if r["months_not_final"] else ""
             click.echo(f"{r['rank'] if r['rank'] else '—':>3}  {r['vendor']:<28} {_fmt(r['score']):>6}  "
-                       f"{r['periods']} months, {r['observations']} obs{sure}  {flags}")
+                       f"{r['periods']} months, {r['observations']} obs{sure}  {flags}{mark}")
 
 
 @click.command("set-invoice")
