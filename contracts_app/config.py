@@ -55,6 +55,8 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "UPLOAD_MAX_UNCOMPRESSED_BYTES": _env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024),
         "UPLOAD_MAX_ZIP_ENTRIES": _env_int("UPLOAD_MAX_ZIP_ENTRIES", 1000),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # Evidence files of a vendor's dispute (SPEC §8), each.
+        "DISPUTE_EVIDENCE_MAX_BYTES": _env_int("DISPUTE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024),
         # Background jobs (Huey): Redis in production, a SQLite queue file under instance/ otherwise.
         "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL") or os.environ.get("REDIS_URL", ""),
         "JOBS_SQLITE_PATH": os.environ.get("JOBS_SQLITE_PATH", str(instance_path / "jobs.sqlite3")),

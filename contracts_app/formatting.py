@@ -85,3 +85,33 @@ def coverage(value: float | None) -> str:
 def coverage_note(value: float | None) -> str:
     """"incomplete · 99.6 % coverage" for an incomplete month, "" for a complete one."""
     return f"incomplete · {coverage(value)} coverage" if is_incomplete(value) else ""
+
+
+# --- the review window (SPEC §8): one wording for pages, CLI and exports --------------------------
+
+REVIEW_MARKS = {"provisional": "provisional", "disputed": "disputed"}
+REVIEW_TITLES = {
+    "provisional": "The vendor's review window is open: the month may still be disputed.",
+    "disputed": "A dispute on this month is open: its bonus and penalty are on hold until it is resolved.",
+}
+ON_HOLD = "on hold (disputed)"
+
+
+def _state(review: Any) -> str:
+    state = getattr(review, "state", review)
+    return str(getattr(state, "value", state) or "")
+
+
+def review_mark(review: Any) -> str:
+    """"provisional" or "disputed" for a month that is not final yet; "" for a final month (or None)."""
+    return REVIEW_MARKS.get(_state(review), "")
+
+
+def review_title(review: Any) -> str:
+    return REVIEW_TITLES.get(_state(review), "")
+
+
+def held_money(value: Any, on_hold: bool, signed: bool = False) -> str:
+    """An amount, or "on hold (disputed)" with the amount when its month is disputed: not payable yet."""
+    text = signed_money(value) if signed else money(value)
+    return f"{ON_HOLD}: {text}" if on_hold and value is not None else text

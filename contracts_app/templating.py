@@ -29,6 +29,13 @@ def register_filters(app: Flask) -> None:
     app.add_template_test(formatting.is_incomplete, "incomplete_coverage")  # {% if coverage is incomplete_coverage %}
     app.add_template_filter(utc_time, "utc")
     app.add_template_filter(plural_unit, "plural_unit")
+    app.add_template_filter(formatting.review_mark, "review_mark")
+    app.add_template_filter(formatting.review_title, "review_title")
+    app.add_template_filter(formatting.held_money, "held_money")
+    app.jinja_env.globals["ON_HOLD"] = formatting.ON_HOLD
+    from .disputes.review import worst_review
+
+    app.jinja_env.globals["worst_review"] = worst_review  # a vendor's mark from its months not final
 
     @app.context_processor
     def inject_roles():

@@ -5,6 +5,7 @@ from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .data_version import DataVersion
+from .disputes import Dispute, DisputeEvidence, DisputeStatus, MonthComment
 from .jobs import Job
 from .notifications import Notification
 from .recommendations import Recommendation, RecommendationLine
@@ -27,7 +28,8 @@ __all__ = [
     "ActionPlan", "ActionPlanMilestone", "MilestoneStatus", "Notification", "PlanReason", "PlanStatus",
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
-    "Curve", "DataVersion", "Direction", "Job", "JobStatus", "Model", "Observation", "OutcomeClause", "Recommendation",
+    "Curve", "DataVersion", "Direction", "Dispute", "DisputeEvidence", "DisputeStatus", "Job", "JobStatus", "Model",
+    "MonthComment", "Observation", "OutcomeClause", "Recommendation",
     "RecommendationLine", "RecommendationStatus", "Role", "ServiceCategory", "SignInThrottle", "Upload", "UploadStatus",
     "User", "Vendor", "db", "today", "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String
+from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, utcnow
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 class ServiceCategory(Model):
     __tablename__ = "service_categories"
+    __table_args__ = (CheckConstraint("review_days BETWEEN 1 AND 90", name="review_days_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -24,6 +25,8 @@ class ServiceCategory(Model):
     row_key: Mapped[str] = mapped_column(String(80))
     date_column: Mapped[str] = mapped_column(String(80))
     context_columns: Mapped[list] = mapped_column(JSONType, default=list)
+    # SPEC §8: days a committed month stays provisional, open to the vendor's comments and disputes.
+    review_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contracts: Mapped[list[Contract]] = relationship(back_populates="category")

@@ -46,6 +46,8 @@ class Upload(Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SPEC §8: the vendor's review window of this upload's data closes here (commit + the category's review days).
+    review_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
     supersede_reason: Mapped[str | None] = mapped_column(Text)
 

@@ -23,12 +23,16 @@ def smtp(app, monkeypatch):
 def job_queue(app, tmp_path):
     """A fresh SQLite queue for this test; run_queued(job_queue) does a worker's part."""
     config = {**app.config, "JOBS_REDIS_URL": "", "JOBS_SQLITE_PATH": str(tmp_path / "queue.sqlite3")}
-    saved = {key: app.extensions[key] for key in ("huey", "jobs_task")}
+    saved = {key: app.extensions.pop(key, None) for key in ("huey", "jobs_task")}  # the app makes its own on first use
     huey = make_huey(config)
     install_queue(app, huey)
     yield huey
     huey.flush()
-    app.extensions.update(saved)
+    for key, value in saved.items():
+        if value is None:
+            app.extensions.pop(key, None)
+        else:
+            app.extensions[key] = value
 
 
 def run_queued(huey) -> int:

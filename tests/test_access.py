@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 
-from models import ActionPlan, ActionPlanMilestone, Job, Notification, PlanReason, Role
+from models import ActionPlan, ActionPlanMilestone, Dispute, DisputeEvidence, Job, Notification, PlanReason, Role
 from tests.factories import (
     TEST_PASSWORD,
     ClauseTemplateFactory,
@@ -52,6 +52,8 @@ URL_ARGUMENTS = {
     "plan_id": lambda w: w.plan.id,
     "milestone_id": lambda w: w.milestone.id,
     "notification_id": lambda w: w.notification.id,
+    "dispute_id": lambda w: w.dispute.id,
+    "evidence_id": lambda w: w.evidence.id,
 }
 
 # Pages of one person's object: its creator (the world's contract manager) and admins get 200, every
@@ -81,6 +83,8 @@ class World:
     plan: object
     milestone: object
     notification: object
+    dispute: object
+    evidence: object
 
 
 @pytest.fixture
@@ -110,8 +114,17 @@ def world(app, session) -> World:
     notification = Notification(user_id=users[Role.VENDOR].id, kind="test", subject="Told", body="Body",
                                 link_path=f"/action-plans/{plan.id}")
     session.add_all([milestone, notification])
+    (folder / "access-evidence.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    dispute = Dispute(contract_id=contract.id, period=upload.period, upload_id=upload.id, reason="access test",
+                      clause_keys=[clause.key], row_keys=[])
+    session.add(dispute)
+    session.flush()
+    evidence = DisputeEvidence(dispute_id=dispute.id, filename="evidence.pdf", stored_name="access-evidence.pdf",
+                               sha256="e" * 64, size=14, kind="pdf")
+    session.add(evidence)
     session.flush()  # the password set after the factory's own flush must reach the database too
-    return World(users, contract, clause, template, upload, recommendation, job, plan, milestone, notification)
+    return World(users, contract, clause, template, upload, recommendation, job, plan, milestone, notification,
+                 dispute, evidence)
 
 
 def _routes(app):

@@ -36,7 +36,7 @@ PERIOD = "2026-06"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
                  "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
-                 "rank_best", "rank_worst"]
+                 "rank_best", "rank_worst", "review", "months_not_final"]
 TABLE_COLUMNS = 11  # the columns before the §3b ones
 
 

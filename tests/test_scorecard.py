@@ -380,7 +380,8 @@ def test_vendor_page_counts_work_units_of_committed_sheets_only(client, app):
     row = _page(client, f"/vendors/{contract.vendor_id}").cssselect(f'tr[data-contract="{contract.number}"]')[0]
     cells = [_text(td) for td in row.cssselect("td")]
     assert cells[6] == "13"  # 9 + 4: the superseded sheet's 12 rows stay readable but no longer count
-    assert cells[7:] == ["2026-02", f"{Decimal(str(_score(contract, '2026-02').composite)):.1f}",
+    # Committed just now, so still in its review window: marked provisional (SPEC §8).
+    assert cells[7:] == ["2026-02 provisional", f"{Decimal(str(_score(contract, '2026-02').composite)):.1f}",
                          "incomplete 50 %", "4"]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from models import ActionPlan, ActionPlanMilestone, Job, Notification, Role, today, utcnow
+from models import ActionPlan, ActionPlanMilestone, Dispute, DisputeEvidence, Job, Notification, Role, today, utcnow
 from models.action_plans import PlanReason
 from tests.factories import (
     TEST_PASSWORD,
@@ -58,6 +58,8 @@ class Side:
     plan: object
     milestone: object
     notification: object
+    dispute: object
+    evidence: object
 
     def url_values(self, template, manager) -> dict:
         return {
@@ -66,10 +68,11 @@ class Side:
             "observation_id": self.observation.id, "recommendation_id": self.recommendation.id,
             "user_id": self.user.id, "period": self.upload.period, "key": self.clause.key, "job_id": self.job.id,
             "plan_id": self.plan.id, "milestone_id": self.milestone.id, "notification_id": self.notification.id,
+            "dispute_id": self.dispute.id, "evidence_id": self.evidence.id,
         }
 
     def secrets(self) -> list[str]:
-        return [self.vendor.name, self.contract.number, self.filename, *self.row_keys]
+        return [self.vendor.name, self.contract.number, self.filename, self.evidence.filename, *self.row_keys]
 
 
 def _side(app, session, category, manager, *, letter: str, name: str, number: str, composite: float) -> Side:
@@ -109,9 +112,18 @@ def _side(app, session, category, manager, *, letter: str, name: str, number: st
     notification = Notification(user=user, kind="month_committed", subject=f"{contract.number} {MONTHS[-1]} committed",
                                 body=f"{name}: the month is committed", link_path="/vendor-portal/")
     session.add_all([plan, milestone, notification])
+    evidence_name = f"{letter.lower()}-evidence-confidential.pdf"
+    (folder / evidence_name).write_bytes(b"%PDF-1.4\n" + name.encode() + b"\n%%EOF\n")
+    dispute = Dispute(contract_id=contract.id, period=upload.period, upload_id=upload.id, clause_keys=[clause.key],
+                      row_keys=row_keys[-2:], reason=f"{name} disputes {contract.number}", opened_by_id=user.id)
+    session.add(dispute)
+    session.flush()
+    evidence = DisputeEvidence(dispute_id=dispute.id, filename=evidence_name, stored_name=evidence_name,
+                               sha256="e" * 64, size=20, kind="pdf")
+    session.add(evidence)
     session.flush()
     return Side(vendor, user, contract, clause, upload, observation, row_keys, recommendation, job,
-                upload.filename, plan, milestone, notification)
+                upload.filename, plan, milestone, notification, dispute, evidence)
 
 
 @pytest.fixture
@@ -171,7 +183,7 @@ def test_a_vendor_user_sees_nothing_of_another_vendor_on_any_route(app, sides):
                     expected = 200 if side is a or not rule.arguments else 404
                     if response.status_code != expected:
                         own_not_shown.append(f"GET {path}: got {response.status_code}, expected {expected}")
-                    elif side is a and a.contract.number not in body:
+                    elif side is a and a.contract.number not in body and a.vendor.name not in body:  # a page, or a file
                         own_not_shown.append(f"GET {path}: does not show A's contract {a.contract.number}")
     assert walked > 150
     assert not leaks, "B's data reached A's vendor user:\n" + "\n".join(leaks)
@@ -184,7 +196,8 @@ def test_the_routes_open_to_vendors_are_exactly_these(app):
     opened = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "open_to_vendors", False)}
     assert opened == {"vendor_portal.home", "vendor_portal.contract", "scorecards.scorecard", "scorecards.drilldown",
                       "notifications.index", "notifications.read_all", "notifications.read_one",
-                      "action_plans.index", "action_plans.show", "action_plans.answer"}
+                      "action_plans.index", "action_plans.show", "action_plans.answer",
+                      "disputes.month", "disputes.comment", "disputes.open_", "disputes.evidence"}
 
 
 def test_a_vendor_user_lands_on_its_own_contracts_with_scores_payments_and_rank(app, sides):

@@ -48,4 +48,9 @@ class CategoryForm(FlaskForm):
         description="Optional. Other columns the sheet carries to describe the work but that are not scored, "
                     "separated by commas, e.g. street, ward, district. Same naming rule as the slug.",
     )
+    review_days = StringField(
+        "Review days", default="14", render_kw=REQUIRED,
+        description="How many days after a month's sheet is committed the vendor may comment on it and dispute it "
+                    "(1 to 90). Until then the month is provisional.",
+    )
     submit = SubmitField("Save category")

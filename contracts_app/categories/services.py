@@ -10,11 +10,13 @@ from imports.headers import normalise_header
 from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, db
 
 from ..audit import record_event, snapshot
+from ..disputes.review import DEFAULT_REVIEW_DAYS
 from ..savepoints import flush_unique
 
 SLUG_MAX = 80
 NAME_MAX = 200
 UNIT_MAX = 40
+REVIEW_DAYS_MIN, REVIEW_DAYS_MAX = 1, 90  # SPEC §8; the database checks the same range
 # Uploads whose sheets are stored against the category's slug and row key: once committed (and
 # still readable after being superseded), renaming either would orphan them.
 LOCKING_UPLOADS = (UploadStatus.COMMITTED, UploadStatus.SUPERSEDED)
@@ -144,6 +146,14 @@ def _clean(data: Mapping, category: ServiceCategory | None) -> dict:
             fail(name, problem)
         return value
 
+    def review_days() -> int:
+        value = str(data.get("review_days") or "").strip() or str(DEFAULT_REVIEW_DAYS)
+        if not value.isdigit() or not REVIEW_DAYS_MIN <= int(value) <= REVIEW_DAYS_MAX:
+            fail("review_days", f"Enter a whole number of days between {REVIEW_DAYS_MIN} and {REVIEW_DAYS_MAX} "
+                                f"days, for example 14; '{value}' is not.")
+            return DEFAULT_REVIEW_DAYS
+        return int(value)
+
     values = {
         "slug": slug("slug", "Enter a slug, for example asphalt-resurfacing.", "asphalt-resurfacing"),
         "name": text("name", NAME_MAX, "Enter the category's name."),
@@ -151,6 +161,7 @@ def _clean(data: Mapping, category: ServiceCategory | None) -> dict:
         "row_key": slug("row_key", "Enter the row key column, for example work_order_id.", "work_order_id"),
         "date_column": slug("date_column", "Enter the date column, for example completed_on.", "completed_on"),
         "context_columns": split_columns(data.get("context_columns")),
+        "review_days": review_days(),
     }
 
     for column in values["context_columns"]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from models import Contract, ContractAssignment, User, db
+from models import Contract, ContractAssignment, Upload, User, db
 from scoring.periods import period_range
 
 from ..admin.services import create_user
@@ -74,10 +74,23 @@ class DemoSheetRefused(RuntimeError):
     """A generated demo sheet failed its own check: a bug in the demo, never user input."""
 
 
+def _close_review_windows(uploads: list[Upload]) -> None:
+    """The demo's sheets stand for months long past: their review windows (SPEC §8) are closed, so the demo
+    starts with final months; a month a user commits in the demo opens its own window."""
+    if not uploads:
+        return
+    for upload in uploads:
+        upload.review_closes_at = upload.committed_at
+    db.session.flush()
+    record_event("demo_review_windows_closed", actor_label="system",
+                 summary=f"demo city: the review windows of its {len(uploads)} seeded months closed")
+
+
 def _load_sheets(users: dict[str, User], report: SeedReport) -> None:
     """Writes each month's sheet as .xlsx and loads it through the same check and commit as an upload."""
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "demo-sheets"
     periods = period_range(DEMO_FIRST_PERIOD, DEMO_LAST_PERIOD)
+    committed: list[Upload] = []
     for number, _title, _vendor, category, _value, _capacity, profile in CONTRACTS:
         contract = db.session.scalars(select(Contract).where(Contract.number == number)).one()
         for index, period in enumerate(periods):
@@ -90,6 +103,8 @@ def _load_sheets(users: dict[str, User], report: SeedReport) -> None:
                 raise DemoSheetRefused(f"{path.name}: {result.report.get('errors', [])[:3]}")
             report.uploads_committed += 1
             report.rows_committed += result.committed.row_count
+            committed.append(result.committed)
+    _close_review_windows(committed)
 
 
 def seed_demo() -> SeedReport:

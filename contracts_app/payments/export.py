@@ -14,7 +14,8 @@ SCORE_FORMAT = "0.0"
 ADJUSTMENT_HEADER = [
     "Contract", "Vendor", "Category", "Status", "Invoice", "Composite", "Coverage (%)",
     "Incentives earned (%)", "Incentive cap (%)", "Bonus", "Penalties incurred (%)", "Penalty cap (%)",
-    "Penalty", "Net", "Met clauses (incentive %)", "Failed clauses (penalty %)", "Cap note",
+    "Penalty", "Net", "Met clauses (incentive %)", "Failed clauses (penalty %)", "Cap note", "Review (SPEC §8)",
+    "Payment",
 ]
 MONEY_COLUMNS = (4, 9, 12, 13)
 PERCENT_COLUMNS = (7, 8, 10, 11)
@@ -41,6 +42,7 @@ def _line_row(line: AdjustmentLine) -> list:
         line.incentive_pct if scored else None, line.incentive_cap, line.bonus,
         line.penalty_pct if scored else None, line.penalty_cap, line.penalty, line.net,
         _causes(line.met), _causes(line.failed), "; ".join(line.cap_notes()),
+        formatting.review_mark(line.review) if scored else "", line.payment_text,
     ]
 
 
@@ -62,16 +64,25 @@ def adjustments_xlsx(adjustments: PeriodAdjustments) -> bytes:
     rows = [_line_row(line) for line in adjustments.lines]
     blank = [None] * len(ADJUSTMENT_HEADER)
     totals = list(blank)
-    totals[0] = "Total"
-    totals[3] = f"{len(adjustments.adjusted_lines)} adjusted of {len(adjustments.lines)}"
+    totals[0] = "Total payable" if adjustments.held_lines else "Total"
+    totals[3] = f"{len(adjustments.payable_lines)} adjusted and payable of {len(adjustments.lines)}"
     totals[4] = adjustments.total_invoices
-    totals[9] = adjustments.total_bonus
-    totals[12] = adjustments.total_penalty
-    totals[13] = adjustments.total_net
+    totals[9] = adjustments.payable_bonus
+    totals[12] = adjustments.payable_penalty
+    totals[13] = adjustments.payable_net
+    held = []
+    if adjustments.held_lines:
+        held = list(blank)
+        held[0] = f"Total {formatting.ON_HOLD}, not payable"
+        held[3] = f"{len(adjustments.held_lines)} on hold"
+        held[9] = adjustments.held_bonus
+        held[12] = adjustments.held_penalty
+        held[13] = adjustments.held_net
+        held = [held]
     formats = {c: MONEY_FORMAT for c in MONEY_COLUMNS} | {c: PERCENT_FORMAT for c in PERCENT_COLUMNS} | {
         5: SCORE_FORMAT, 6: COVERAGE_FORMAT}
     workbook = new_workbook()
-    add_sheet(workbook, f"Adjustments {adjustments.period}", ADJUSTMENT_HEADER, rows + [blank, totals],
+    add_sheet(workbook, f"Adjustments {adjustments.period}", ADJUSTMENT_HEADER, rows + [blank, totals] + held,
               number_formats=formats)
     add_sheet(workbook, "Causing clauses", CLAUSE_HEADER, list(_clause_rows(adjustments)),
               number_formats={4: PERCENT_FORMAT, 5: PERCENT_FORMAT})

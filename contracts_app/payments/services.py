@@ -27,6 +27,7 @@ from models import (
 
 from .. import formatting
 from ..categories.services import category_by_slug
+from ..disputes.review import FINAL, MonthReview, month_reviews, review_of
 from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
 from ..transactions import lock_contract_period
 
@@ -70,6 +71,16 @@ class AdjustmentLine:
     failed: list[ClauseCause] = field(default_factory=list)
     partial: list[ClauseCause] = field(default_factory=list)
     no_value: list[ClauseCause] = field(default_factory=list)
+    review: MonthReview = FINAL  # SPEC §8: provisional, disputed or final
+
+    @property
+    def on_hold(self) -> bool:
+        """A disputed month's bonus and penalty are not payable until the dispute is resolved."""
+        return self.adjusted and self.review.on_hold
+
+    @property
+    def payment_text(self) -> str:
+        return formatting.ON_HOLD if self.on_hold else ("payable" if self.adjusted else "")
 
     @property
     def state(self) -> str:
@@ -189,6 +200,39 @@ class PeriodAdjustments:
         return sum((line.net for line in self.adjusted_lines), ZERO)
 
     @property
+    def payable_lines(self) -> list[AdjustmentLine]:
+        return [line for line in self.adjusted_lines if not line.on_hold]
+
+    @property
+    def held_lines(self) -> list[AdjustmentLine]:
+        """Adjusted lines of a disputed month: their bonus and penalty are on hold, not payable."""
+        return [line for line in self.adjusted_lines if line.on_hold]
+
+    @property
+    def payable_bonus(self) -> Decimal:
+        return sum((line.bonus for line in self.payable_lines), ZERO)
+
+    @property
+    def payable_penalty(self) -> Decimal:
+        return sum((line.penalty for line in self.payable_lines), ZERO)
+
+    @property
+    def payable_net(self) -> Decimal:
+        return sum((line.net for line in self.payable_lines), ZERO)
+
+    @property
+    def held_bonus(self) -> Decimal:
+        return sum((line.bonus for line in self.held_lines), ZERO)
+
+    @property
+    def held_penalty(self) -> Decimal:
+        return sum((line.penalty for line in self.held_lines), ZERO)
+
+    @property
+    def held_net(self) -> Decimal:
+        return sum((line.net for line in self.held_lines), ZERO)
+
+    @property
     def invoices_without_sheet(self) -> list[AdjustmentLine]:
         return [line for line in self.without_sheet if line.invoice is not None]
 
@@ -251,6 +295,7 @@ def period_adjustments(period: str, category: ServiceCategory | None = None) -> 
             select(ClauseResult).options(selectinload(ClauseResult.clause))
             .where(ClauseResult.period == period, ClauseResult.contract_id.in_(ids))):
         results.setdefault(result.contract_id, []).append(result)
+    reviews = month_reviews(ids, [period])
 
     lines = []
     for contract in contracts:
@@ -266,6 +311,7 @@ def period_adjustments(period: str, category: ServiceCategory | None = None) -> 
             stored_bonus=score.bonus if score is not None and score.bonus is not None else ZERO,
             stored_penalty=score.penalty if score is not None and score.penalty is not None else ZERO,
             stored_net=score.net if score is not None and score.net is not None else ZERO,
+            review=review_of(reviews, contract.id, period) if has_sheet else FINAL,
         )
         if has_sheet:
             ordered = sorted(results.get(contract.id, []), key=lambda r: r.clause.position_key)

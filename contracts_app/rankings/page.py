@@ -31,6 +31,7 @@ from scoring.uncertainty import CategoryUncertainty, funnel_limits
 
 from ..categories.services import category_by_slug
 from ..charts import FunnelPoint, IntervalItem, bar_chart, funnel_plot, interval_chart, sparkline
+from ..formatting import review_mark
 from ..rankings.standings import COMPARISON_WORDS, CategoryRanking, VendorRanking, category_ranking, rank_range_words
 from ..templating import number
 
@@ -39,7 +40,7 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
                  "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
-                 "rank_best", "rank_worst"]
+                 "rank_best", "rank_worst", "review", "months_not_final"]
 CSV_INPUT_HEADER = ["category", "period", "window"]
 CSV_CATEGORY_HEADER = ["category_mean", "within_variance", "between_variance"]
 
@@ -314,7 +315,8 @@ def export_rows(ranking: CategoryRanking) -> list[list]:
     return [[r.rank, r.vendor.name, r.score, r.insufficient_data, r.probation, "; ".join(r.reasons) or None,
              r.scored_periods, r.observations, r.clauses.get("met", 0), r.clauses.get("partial", 0),
              r.clauses.get("failed", 0), r.shrunk_score, *(r.interval or (None, None)), r.comparison,
-             *(r.rank_range or (None, None))]
+             *(r.rank_range or (None, None)), review_mark(r.review) or "final",
+             "; ".join(f"{m.label} {review_mark(m.review)}" for m in r.unsettled) or None]
             for r in ranking.rankings]
 
 

@@ -22,6 +22,8 @@ from scoring.rankings import (
 )
 from scoring.uncertainty import CategoryUncertainty, VendorUncertainty, category_uncertainty
 
+from ..disputes.review import FINAL, MonthReview, UnsettledMonth, unsettled_months, worst_review
+
 COMPARISON_WORDS = {"above": "above the category", "within": "no different from the category",
                     "below": "below the category"}
 
@@ -48,6 +50,8 @@ class VendorRanking:
     reasons: list[str] = field(default_factory=list)
     window_periods: list[tuple[float, int]] = field(default_factory=list)  # (c_it, n_it) of its scored months
     uncertainty: VendorUncertainty | None = None  # SPEC §3b; None without a scored month in the window
+    unsettled: list[UnsettledMonth] = field(default_factory=list)  # SPEC §8: provisional or disputed months
+    review: MonthReview = FINAL  # the window's mark: disputed if any month is, else provisional if any is
 
     @property
     def shrunk_score(self) -> float | None:
@@ -145,6 +149,19 @@ def _history(category: ServiceCategory, periods: list[str], period: str,
     return history
 
 
+def _mark_unsettled(category: ServiceCategory, periods: list[str], rankings: list[VendorRanking]) -> None:
+    """Each vendor's provisional and disputed months in the window (SPEC §8): three queries for all vendors."""
+    contracts = db.session.execute(select(Contract.id, Contract.number, Contract.vendor_id)
+                                   .where(Contract.category_id == category.id)).all()
+    vendor_of = {cid: vendor_id for cid, _, vendor_id in contracts}
+    by_vendor: dict[int, list[UnsettledMonth]] = defaultdict(list)
+    for month in unsettled_months([(cid, number) for cid, number, _ in contracts], periods):
+        by_vendor[vendor_of[month.contract_id]].append(month)
+    for ranking in rankings:
+        ranking.unsettled = by_vendor.get(ranking.vendor.id, [])
+        ranking.review = worst_review(ranking.unsettled)
+
+
 def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAULT_WINDOW_MONTHS,
                     probation_threshold: float = DEFAULT_PROBATION_THRESHOLD) -> list[VendorRanking]:
     """Every vendor with a contract in the category: score over the window, rank, flags and why."""
@@ -179,6 +196,7 @@ def category_ranking(category: ServiceCategory, period: str, window: int = DEFAU
             trend=[(p, composites_by_period.get(p)) for p in periods], clauses=dict(counts[vendor.id]),
             reasons=reasons, window_periods=scored,
         ))
+    _mark_unsettled(category, periods, rankings)
     ranks = rank({r.vendor.id: (None if r.insufficient_data else r.score) for r in rankings})
     for ranking in rankings:
         ranking.rank = ranks[ranking.vendor.id]

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from scoring.rankings import WINDOW_MAX, WINDOW_MIN
 
+from ..disputes.review import next_window_close
 from .cache import data_version, rendered_rankings
 from .page import (
     XLSX_MIMETYPE,
@@ -39,7 +40,7 @@ def _render_content() -> tuple[Markup, int]:
 
 @bp.get("/")
 def index():
-    key = (tuple(sorted(request.args.items(multi=True))), data_version())
+    key = (tuple(sorted(request.args.items(multi=True))), data_version(), next_window_close())
     content, status = rendered_rankings.get_or_render(key, _render_content)
     return render_template("rankings/index.html", content=content), status
 

@@ -6,7 +6,9 @@ from decimal import Decimal
 from imports.export import add_sheet, new_workbook, workbook_bytes
 from models import Recommendation
 
+from ..formatting import review_mark
 from ..unit_names import plural_unit
+from .unsettled import unsettled_by_vendor
 
 METHOD = [
     "How the work was allocated (the method the contracts promise: docs/reallocation.md, section \"The steps\"):",
@@ -50,16 +52,19 @@ def recommendation_workbook(recommendation: Recommendation) -> bytes:
     ])
     header = ["Vendor", "Score", "Rank", "Insufficient data", "Probation", "Share", f"Volume ({plural_unit(category.unit)})",
               "Capacity", "Equal split", "Change vs equal split", "Last approved", "Change vs last approved", "Reason",
-              "Score used", "Vendor score S", "Shrunk score θ"]
+              "Score used", "Vendor score S", "Shrunk score θ", "Months not final (SPEC §8)"]
+    unsettled = unsettled_by_vendor(recommendation)
     rows = []
     for line in recommendation.lines:
         detail = details.get(str(line.vendor_id), {})
+        months = unsettled.get(line.vendor_id, [])
         rows.append([
             line.vendor.name, line.score, line.rank, "yes" if line.insufficient_data else "no",
             "yes" if line.probation else "no", line.share, line.volume, line.capacity,
             _number(detail.get("equal_split_volume")), _number(detail.get("change_vs_equal")),
             _number(detail.get("last_volume")), _number(detail.get("change_vs_last")), line.reason,
             detail.get("score_basis") or "", detail.get("raw_score"), detail.get("shrunk_score"),
+            "; ".join(f"{m.label} {review_mark(m.review)}" for m in months),
         ])
     add_sheet(workbook, "Allocation", header, rows, number_formats={1: "0.0", 5: "0.0%", 6: "#,##0.00"})
     notes = [[n] for n in recommendation.inputs.get("notes", [])]

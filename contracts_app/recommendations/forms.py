@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import FloatField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, FloatField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
 
 from scoring.periods import STORED_PERIOD_PATTERN
@@ -51,4 +51,5 @@ class SaveForm(FlaskForm):
 
 
 class ApproveForm(FlaskForm):
+    confirm_disputed = BooleanField("I approve with these months disputed")
     submit = SubmitField("Approve")

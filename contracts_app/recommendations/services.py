@@ -219,17 +219,25 @@ def _approved_text(recommendation: Recommendation) -> str:
     return f"on {recommendation.approved_at:%Y-%m-%d %H:%M} UTC by {who}"
 
 
-def approve(recommendation: Recommendation, actor: User) -> None:
+def approve(recommendation: Recommendation, actor: User, confirm_disputed: bool = False) -> None:
     """Finance approves a draft once; an approved recommendation never changes again.
 
     At most one allocation is approved per category and target period (SPEC §4): the database's partial
-    unique index decides, so of two approvals racing for one month exactly one stands.
+    unique index decides, so of two approvals racing for one month exactly one stands. When the vendor scores
+    rest on disputed months (SPEC §8), the approval names them and needs `confirm_disputed`.
     """
+    from .unsettled import disputed_months, month_list, unsettled_by_vendor
+
     if recommendation.created_by_id == actor.id and not current_app.config["ALLOW_SELF_APPROVAL"]:
         raise RecommendationRefused("Two people (SPEC §8): you drafted this recommendation, so another finance "
                                     "user must approve it.")
     if recommendation.status == RecommendationStatus.APPROVED:
         raise RecommendationRefused(f"Already approved {_approved_text(recommendation)}; it cannot change.")
+    disputed = disputed_months(unsettled_by_vendor(recommendation))
+    if disputed and not confirm_disputed:
+        raise RecommendationRefused(
+            f"the vendor scores include disputed months: {month_list(disputed)}. Their scores may still change; "
+            "tick the box confirming you approve with these months disputed, or wait until the disputes are resolved.")
     before = snapshot(recommendation)
     try:
         with db.session.begin_nested():
@@ -251,5 +259,9 @@ def approve(recommendation: Recommendation, actor: User) -> None:
     if changed != 1:
         raise RecommendationRefused("Someone approved this recommendation a moment ago; it cannot change.")
     db.session.refresh(recommendation)
-    record_event("recommendation_approved", recommendation, before=before, after=snapshot(recommendation),
-                 actor=actor, summary=f"{recommendation.category.name} {recommendation.target_period} approved")
+    after = snapshot(recommendation)
+    if disputed:
+        after["disputed_months_confirmed"] = [m.label for m in disputed]
+    confirmed = f", confirmed with disputed months {month_list(disputed)}" if disputed else ""
+    record_event("recommendation_approved", recommendation, before=before, after=after, actor=actor,
+                 summary=f"{recommendation.category.name} {recommendation.target_period} approved{confirmed}")

@@ -31,6 +31,7 @@ from .services import (
     save_draft,
     volume_changes,
 )
+from .unsettled import disputed_months, unsettled_by_name, unsettled_by_vendor
 
 bp = Blueprint("recommendations", __name__, url_prefix="/recommendations")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,6 +84,8 @@ def new():
         previous=previous, chart=shares_chart(result.allocation, "Recommended shares (%)") if result else None,
         what_if_chart=shares_chart(what_if.allocation, "What-if shares (%)") if what_if else None,
         changes=volume_changes(result, what_if) if what_if else None,
+        unsettled_result=unsettled_by_name(result) if result else {},
+        unsettled_what_if=unsettled_by_name(what_if) if what_if else {},
     )
 
 
@@ -119,19 +122,22 @@ def _recommendation(recommendation_id: int) -> Recommendation:
 @role_required(Role.FINANCE)
 def show(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
+    unsettled = unsettled_by_vendor(recommendation)
     return render_template("recommendations/show.html", recommendation=recommendation,
                            chart=saved_shares_chart(recommendation), approve_form=ApproveForm(),
-                           details=recommendation.inputs.get("lines", {}), basis_words=BASIS_WORDS)
+                           details=recommendation.inputs.get("lines", {}), basis_words=BASIS_WORDS,
+                           unsettled=unsettled, disputed=disputed_months(unsettled))
 
 
 @bp.route("/<int:recommendation_id>/approve", methods=["POST"])
 @role_required(Role.FINANCE)
 def approve_view(recommendation_id: int):
     recommendation = _recommendation(recommendation_id)
-    if not ApproveForm().validate_on_submit():
+    form = ApproveForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        approve(recommendation, current_user._get_current_object())
+        approve(recommendation, current_user._get_current_object(), confirm_disputed=bool(form.confirm_disputed.data))
     except RecommendationRefused as exc:
         discard_changes()
         flash(f"Not approved: {exc}", "danger")

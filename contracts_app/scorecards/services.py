@@ -22,6 +22,8 @@ from models import (
     ContractPeriodScore,
     Curve,
     Direction,
+    Dispute,
+    MonthComment,
     Observation,
     OutcomeClause,
     Upload,
@@ -33,6 +35,7 @@ from scoring.tolerance import at_or_better
 
 from .. import formatting
 from ..charts import Frame, line_chart
+from ..disputes.review import FINAL, MonthReview, month_reviews, review_of
 
 ROWS_PER_PAGE = 50
 
@@ -138,6 +141,9 @@ class PeriodRow:
     score: ContractPeriodScore | None
     results: dict[str, ClauseResult]
     in_force: dict[str, OutcomeClause]
+    review: MonthReview = FINAL  # SPEC §8: provisional, disputed or final
+    disputes: list[Dispute] = field(default_factory=list)
+    comments: list[MonthComment] = field(default_factory=list)
 
     @property
     def has_data(self) -> bool:
@@ -193,12 +199,25 @@ def build_scorecard(contract_id: int, months: int | None = DEFAULT_MONTHS) -> Sc
                                      .options(selectinload(ClauseResult.clause))):
         results.setdefault(result.period, {})[result.clause_key] = result
 
+    reviews = month_reviews([contract.id], periods)
+    disputes: dict[str, list[Dispute]] = {}
+    for dispute in db.session.scalars(select(Dispute).where(Dispute.contract_id == contract.id,
+                                                            Dispute.period >= first).order_by(Dispute.id)):
+        disputes.setdefault(dispute.period, []).append(dispute)
+    comments: dict[str, list[MonthComment]] = {}
+    for comment in db.session.scalars(select(MonthComment).where(MonthComment.contract_id == contract.id,
+                                                                 MonthComment.period >= first)
+                                      .order_by(MonthComment.id)):
+        comments.setdefault(comment.period, []).append(comment)
+
     rows, versions_by_key = [], {}
     for period in periods:
         in_force = {c.key: c for c in contract.clauses_in_force(period)}
         for result in results.get(period, {}).values():
             in_force.setdefault(result.clause_key, result.clause)
-        rows.append(PeriodRow(period, scores.get(period), results.get(period, {}), in_force))
+        rows.append(PeriodRow(period, scores.get(period), results.get(period, {}), in_force,
+                              review=review_of(reviews, contract.id, period), disputes=disputes.get(period, []),
+                              comments=comments.get(period, [])))
         if period in scores or period in results:
             for key, clause in in_force.items():
                 seen = versions_by_key.setdefault(key, [])

@@ -13,6 +13,7 @@ from imports.check import CheckedRows
 from models import AuditEvent, Contract, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
+from ..disputes.linking import start_window, uphold_on_commit
 from ..notifications import events as notify_events
 from ..stored_scores.recompute import recompute_period
 from ..transactions import lock_contract_period, remove_after_commit
@@ -145,6 +146,7 @@ def commit_rows(
         db.session.flush()  # the old one leaves 'committed' before the new one enters it
         upload.status = UploadStatus.COMMITTED
         upload.committed_at = utcnow()
+        start_window(upload, contract)
         db.session.flush()
         existing.superseded_by_id = upload.id
         record_event("upload_superseded", existing, before=before, after=snapshot(existing, exclude=("report",)),
@@ -153,10 +155,12 @@ def commit_rows(
     else:
         upload.status = UploadStatus.COMMITTED
         upload.committed_at = utcnow()
+        start_window(upload, contract)
         db.session.flush()
     _replace_other_staged(upload, actor)
     _insert_observations(upload, rows)
     recompute_period(contract, period, committed=rows)
+    uphold_on_commit(upload, contract, actor, supersede_reason)
     record_event(
         "upload_committed", upload, after=snapshot(upload, exclude=("report",)), actor=actor,
         summary=f"{contract.number} {period}: {len(rows)} rows from {filename}",

@@ -128,13 +128,15 @@ def commit(upload_id: int):
         # The redirect keeps the refreshed report (the boundary commits it); a refusal writes no row.
         flash(f"Not committed: {exc}", "danger")
         return redirect(url_for("uploads.show", upload_id=upload.id))
+    window = (f" {upload.contract.vendor.name} may comment on and dispute the month until "
+              f"{outcome.upload.review_closes_at:%Y-%m-%d %H:%M} UTC." if outcome.upload.review_closes_at else "")
     if outcome.already_imported:
         flash("Already imported: this exact file is the month's committed data. Nothing changed.", "info")
     elif outcome.replaced is not None:
         flash(f"Committed {upload.row_count} rows for {upload.period}, replacing {outcome.replaced.filename} "
-              "(kept, readable, marked superseded).", "success")
+              f"(kept, readable, marked superseded).{window}", "success")
     else:
-        flash(f"Committed {upload.row_count} rows for {upload.period}.", "success")
+        flash(f"Committed {upload.row_count} rows for {upload.period}.{window}", "success")
     return redirect(url_for("uploads.show", upload_id=outcome.upload.id))
 
 

@@ -25,6 +25,7 @@ from scoring.uncertainty import CategoryUncertainty
 
 from ..audit import record_event, snapshot
 from ..charts import Frame, IntervalItem, interval_chart, line_chart
+from ..disputes.review import month_reviews, review_of
 from ..rankings.standings import COMPARISON_WORDS, VendorRanking, category_ranking, period_composites, rank_range_words
 from ..savepoints import flush_unique
 from ..templating import number
@@ -76,8 +77,11 @@ def vendor_detail(vendor_id: int) -> dict | None:
             .group_by(Observation.contract_id)
         ).all()
     )
+    latest = latest_scores(contracts)
+    reviews = month_reviews(latest, {score.period for score in latest.values()})
     return {"vendor": vendor, "contracts": contracts, "observation_counts": observation_counts,
-            "latest_scores": latest_scores(contracts), "standings": category_standings(vendor, contracts)}
+            "latest_scores": latest, "standings": category_standings(vendor, contracts),
+            "latest_reviews": {cid: review_of(reviews, cid, score.period) for cid, score in latest.items()}}
 
 
 def latest_scores(contracts: list[Contract]) -> dict[int, ContractPeriodScore]:
