@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (
     Aggregation,
@@ -204,7 +205,8 @@ def domain_counts() -> dict[str, int]:
 
 def get_contract(number: str) -> Contract:
     db.session.expire_all()
-    return db.session.scalars(select(Contract).where(Contract.number == number)).one()
+    return db.session.scalars(select(Contract).where(Contract.number == number).options(
+        joinedload(Contract.vendor), joinedload(Contract.category), selectinload(Contract.clauses))).one()
 
 
 def problem_lines(stderr: str) -> list[str]:

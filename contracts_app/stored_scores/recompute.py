@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, select
 
+from contracts_app.loading import load_related
 from imports.check import CheckedRows
 from models import (
     Aggregation,
@@ -50,6 +51,7 @@ def recompute_period(contract: Contract, period: str, committed: CheckedRows | N
 
     `committed` are those rows when the caller has just stored them, so they are not read back.
     """
+    load_related([contract], Contract.clauses)
     clauses = contract.clauses_in_force(period)
     upload = _committed_upload(contract, period)
     needed = {c.key for c in clauses} | {c.denominator for c in clauses if c.denominator}
