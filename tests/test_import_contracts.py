@@ -674,7 +674,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         _set_clause("PW-2026-014", "pci_after", target="ninety"),
-        ["contract PW-2026-014", "clause pci_after", "field target:", "must be a number", "ninety"],
+        ["contract PW-2026-014", "clause pci_after", "field target:", "is not a number", "ninety"],
         1,
         id="text-where-a-clause-number-is-expected",
     ),

@@ -19,12 +19,13 @@ from models import (
     Vendor,
     db,
 )
-from scoring.clause_rules import clause_problems, weight_problem
+from scoring.clause_rules import clause_problems, parse_term_number, weight_problem
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
 
-CONTRACT_RULES = ContractRules(clause_problems=clause_problems, weight_problem=weight_problem, is_period=is_period)
+CONTRACT_RULES = ContractRules(clause_problems=clause_problems, weight_problem=weight_problem, is_period=is_period,
+                               term_number=parse_term_number)
 
 
 def parse_contracts_file(text: str) -> ContractsFile:
