@@ -29,6 +29,8 @@ class ContractRules:
     clause_problems: ClauseProblems
     weight_problem: WeightProblem
     is_period: Callable[[str], bool]
+    # reads a clause's number term as the clause forms do (None when empty); ValueError says what is wrong
+    term_number: Callable[[Any], Decimal | None]
 
 
 class ContractsFileError(ValueError):
@@ -132,6 +134,24 @@ class _Reader:
             return default
         return number
 
+    def term(self, name: str, read: Callable[[Any], Decimal | None], required: bool = False,
+             default: Decimal | None = None) -> Decimal | None:
+        """A clause's number term, read by `read` (the clause forms' reader): text like 95% or 1,250.5 too."""
+        value = self.obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+            self.fail(name, f"must be a number, not {json.dumps(value)}")
+            return default
+        try:
+            number = read(value)
+        except ValueError as refused:
+            self.fail(name, str(refused))
+            return default
+        if number is None:
+            if required:
+                self.fail(name, "is required")
+            return default
+        return number
+
     def day(self, name: str) -> date | None:
         value = self.text(name)
         if not value:
@@ -193,6 +213,7 @@ def _clause(raw: Any, where: str, problems: list[str], rules: ContractRules) -> 
     if effective_from is not None and not rules.is_period(effective_from):
         r.fail("effective_from", f"'{effective_from}' is not a period; write it as YYYY-MM")
         effective_from = None
+    read = rules.term_number
     terms = {
         "key": r.slug("key"),
         "label": r.text("label", max_len=200),
@@ -200,19 +221,19 @@ def _clause(raw: Any, where: str, problems: list[str], rules: ContractRules) -> 
         "direction": r.choice("direction", ("higher", "lower")),
         "aggregation": r.choice("aggregation", ("mean", "median", "sum", "percent_true", "percent_meeting", "ratio")),
         "curve": r.choice("curve", ("linear", "ratio", "pass_fail"), default="linear"),
-        "target": r.number("target", required=True),
-        "minimum": r.number("minimum"),
-        "weight": r.number("weight", required=True),
-        "incentive_pct": r.number("incentive", default=Decimal("0")),
-        "penalty_pct": r.number("penalty", default=Decimal("0")),
-        "valid_min": r.number("valid_min"),
-        "valid_max": r.number("valid_max"),
+        "target": r.term("target", read, required=True),
+        "minimum": r.term("minimum", read),
+        "weight": r.term("weight", read, required=True),
+        "incentive_pct": r.term("incentive", read, default=Decimal("0")),
+        "penalty_pct": r.term("penalty", read, default=Decimal("0")),
+        "valid_min": r.term("valid_min", read),
+        "valid_max": r.term("valid_max", read),
         "aliases": r.string_list("aliases"),
-        "row_standard": r.number("row_standard"),
+        "row_standard": r.term("row_standard", read),
         "row_direction": r.choice("row_direction", ("higher", "lower"), required=False),
         "denominator": r.slug("denominator", required=False) or None,
-        "scale": r.number("scale", default=Decimal("1")),
-        "cap": r.number("cap", default=Decimal("1")),
+        "scale": r.term("scale", read, default=Decimal("1")),
+        "cap": r.term("cap", read, default=Decimal("1")),
         "language": r.text("language", required=False, max_len=10_000),
     }
     for name, message in rules.clause_problems(terms):

@@ -1,4 +1,10 @@
-"""The declarative base and the single `db` object every model and service shares."""
+"""The declarative base and the single `db` object every model and service shares.
+
+Every relationship is lazy="raise_on_sql": code that reads one loads it explicitly (selectinload, joinedload,
+contains_eager in its query, or contracts_app/loading.load_related for objects it was handed), so a page never
+runs a query per row by surprise (tests/test_query_counts.py). None is eager by default: no relationship is
+wanted by every reader of its model.
+"""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

@@ -29,8 +29,8 @@ class ServiceCategory(Model):
     review_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    contracts: Mapped[list[Contract]] = relationship(back_populates="category")
-    clause_templates: Mapped[list[ClauseTemplate]] = relationship(back_populates="category")
+    contracts: Mapped[list[Contract]] = relationship(lazy="raise_on_sql", back_populates="category")
+    clause_templates: Mapped[list[ClauseTemplate]] = relationship(lazy="raise_on_sql", back_populates="category")
 
     def __str__(self) -> str:
         return self.name
@@ -44,7 +44,7 @@ class Vendor(Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    contracts: Mapped[list[Contract]] = relationship(back_populates="vendor")
+    contracts: Mapped[list[Contract]] = relationship(lazy="raise_on_sql", back_populates="vendor")
 
     def __str__(self) -> str:
         return self.name

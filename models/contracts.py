@@ -52,9 +52,10 @@ class Contract(Model):
     penalty_cap: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    vendor: Mapped[Vendor] = relationship(back_populates="contracts")
-    category: Mapped[ServiceCategory] = relationship(back_populates="contracts")
+    vendor: Mapped[Vendor] = relationship(lazy="raise_on_sql", back_populates="contracts")
+    category: Mapped[ServiceCategory] = relationship(lazy="raise_on_sql", back_populates="contracts")
     clauses: Mapped[list[OutcomeClause]] = relationship(
+        lazy="raise_on_sql",
         back_populates="contract",
         order_by="(OutcomeClause.key, OutcomeClause.effective_from)",
         cascade="all, delete-orphan",
@@ -164,8 +165,8 @@ class OutcomeClause(ClauseTermsMixin, Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    contract: Mapped[Contract] = relationship(back_populates="clauses")
-    created_by: Mapped[User | None] = relationship()
+    contract: Mapped[Contract] = relationship(lazy="raise_on_sql", back_populates="clauses")
+    created_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
 
 class ClauseTemplate(ClauseTermsMixin, Model):
@@ -182,4 +183,4 @@ class ClauseTemplate(ClauseTermsMixin, Model):
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    category: Mapped[ServiceCategory] = relationship(back_populates="clause_templates")
+    category: Mapped[ServiceCategory] = relationship(lazy="raise_on_sql", back_populates="clause_templates")

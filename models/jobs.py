@@ -41,7 +41,7 @@ class Job(Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
 
     @property
     def finished(self) -> bool:

@@ -60,10 +60,11 @@ class Recommendation(Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    category: Mapped[ServiceCategory] = relationship()
-    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    category: Mapped[ServiceCategory] = relationship(lazy="raise_on_sql")
+    created_by: Mapped[User | None] = relationship(lazy="raise_on_sql", foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(lazy="raise_on_sql", foreign_keys=[approved_by_id])
     lines: Mapped[list[RecommendationLine]] = relationship(
+        lazy="raise_on_sql",
         back_populates="recommendation", cascade="all, delete-orphan", order_by="RecommendationLine.id"
     )
 
@@ -89,5 +90,5 @@ class RecommendationLine(Model):
     capacity: Mapped[Decimal | None] = mapped_column(Hundredths)
     reason: Mapped[str] = mapped_column(Text, default="")
 
-    recommendation: Mapped[Recommendation] = relationship(back_populates="lines")
-    vendor: Mapped[Vendor] = relationship()
+    recommendation: Mapped[Recommendation] = relationship(lazy="raise_on_sql", back_populates="lines")
+    vendor: Mapped[Vendor] = relationship(lazy="raise_on_sql")

@@ -31,8 +31,8 @@ class ClauseResult(Model):
     observations: Mapped[int] = mapped_column(Integer, default=0)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    contract: Mapped[Contract] = relationship()
-    clause: Mapped[OutcomeClause] = relationship()
+    contract: Mapped[Contract] = relationship(lazy="raise_on_sql")
+    clause: Mapped[OutcomeClause] = relationship(lazy="raise_on_sql")
 
 
 class ContractPeriodScore(Model):
@@ -56,4 +56,4 @@ class ContractPeriodScore(Model):
     net: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    contract: Mapped[Contract] = relationship()
+    contract: Mapped[Contract] = relationship(lazy="raise_on_sql")

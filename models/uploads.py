@@ -51,9 +51,10 @@ class Upload(Model):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
     supersede_reason: Mapped[str | None] = mapped_column(Text)
 
-    contract: Mapped[Contract] = relationship()
-    uploaded_by: Mapped[User | None] = relationship()
+    contract: Mapped[Contract] = relationship(lazy="raise_on_sql")
+    uploaded_by: Mapped[User | None] = relationship(lazy="raise_on_sql")
     observations: Mapped[list[Observation]] = relationship(
+        lazy="raise_on_sql",
         back_populates="upload", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -79,4 +80,4 @@ class Observation(Model):
     values: Mapped[dict] = mapped_column(JSONType, default=dict)
     context: Mapped[dict] = mapped_column(JSONType, default=dict)
 
-    upload: Mapped[Upload] = relationship(back_populates="observations")
+    upload: Mapped[Upload] = relationship(lazy="raise_on_sql", back_populates="observations")

@@ -44,8 +44,9 @@ class User(UserMixin, Model):
     # SHA-256 of each unused one-time recovery code.
     recovery_code_hashes: Mapped[list | None] = mapped_column(JSONType)
 
-    vendor: Mapped[Vendor | None] = relationship()
+    vendor: Mapped[Vendor | None] = relationship(lazy="raise_on_sql")
     assignments: Mapped[list[ContractAssignment]] = relationship(
+        lazy="raise_on_sql",
         back_populates="user", cascade="all, delete-orphan"
     )
 
@@ -79,8 +80,8 @@ class ContractAssignment(Model):
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="assignments")
-    contract: Mapped[Contract] = relationship()
+    user: Mapped[User] = relationship(lazy="raise_on_sql", back_populates="assignments")
+    contract: Mapped[Contract] = relationship(lazy="raise_on_sql")
 
 
 class SignInThrottle(Model):

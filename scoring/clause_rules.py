@@ -1,13 +1,54 @@
 """Which clause terms the scoring method can apply (docs/scoring.md); shared by the editor and the importer."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 WEIGHT_TOTAL = Decimal("100")
 AGGREGATIONS = ("mean", "median", "sum", "percent_true", "percent_meeting", "ratio")
 CURVES = ("linear", "ratio", "pass_fail")
 DIRECTIONS = ("higher", "lower")
+
+# The numeric terms of a clause, and what an empty one means (None: nothing; the rules below say if it is needed).
+NUMBER_TERMS = ("target", "minimum", "weight", "incentive_pct", "penalty_pct", "valid_min", "valid_max",
+                "row_standard", "scale", "cap")
+EMPTY_MEANS = {"incentive_pct": Decimal("0"), "penalty_pct": Decimal("0"), "scale": Decimal("1"), "cap": Decimal("1")}
+TERM_LARGEST = Decimal(10) ** 12  # terms are NUMERIC(18, 6): twelve digits before the point, six after
+TERM_PLACES = 6
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+
+
+class TermNumberError(ValueError):
+    """A typed clause number that cannot be a term; the message says why, quoting what was typed."""
+
+
+def parse_term_number(typed: str | int | float | Decimal | None) -> Decimal | None:
+    """A clause term as typed in a form or written in a contracts file: None when empty; a trailing % and
+    thousands separators (1,250.5) are allowed. Refuses (TermNumberError) what is not a finite number, or what
+    the database cannot hold exactly (more than twelve digits before the point or six after it)."""
+    if typed is None:
+        return None
+    if isinstance(typed, bool):
+        raise TermNumberError(f"'{typed}' is not a number; write it like 92.5")
+    text = str(typed).strip()
+    if text.endswith("%"):
+        text = text[:-1].strip()
+    if THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise TermNumberError(f"'{typed}' is not a number; write it like 92.5") from None
+    if not value.is_finite():
+        raise TermNumberError(f"'{typed}' is not a number; write it like 92.5")
+    if abs(value) >= TERM_LARGEST:
+        raise TermNumberError("is too large; use at most 12 digits before the decimal point")
+    if value.normalize().as_tuple().exponent < -TERM_PLACES:  # type: ignore[operator]
+        raise TermNumberError(f"use at most {TERM_PLACES} digits after the decimal point")
+    return value
 
 
 def _fmt(value: Decimal) -> str:

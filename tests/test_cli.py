@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from contracts_app.demo.city import CONTRACTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
-from models import AuditEvent, Contract, Observation, Role, Upload, UploadStatus, User, db
+from models import AuditEvent, Contract, ContractAssignment, Observation, Role, Upload, UploadStatus, User, db
 
 
 def _counts() -> dict[str, int]:
@@ -66,7 +67,8 @@ def test_demo_vendors_differ_clearly_in_quality(cli):
 
 def test_demo_manager_is_assigned_to_resurfacing_contracts_only(cli):
     assert cli.invoke(args=["seed-demo"]).exit_code == 0
-    manager = db.session.scalars(select(User).where(User.role == Role.CONTRACT_MANAGER)).one()
+    manager = db.session.scalars(select(User).where(User.role == Role.CONTRACT_MANAGER).options(
+        selectinload(User.assignments).joinedload(ContractAssignment.contract))).one()
     numbers = sorted(a.contract.number for a in manager.assignments)
     assert numbers and all(n.startswith("PW-") for n in numbers)
 

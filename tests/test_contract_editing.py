@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from models import AuditEvent, Contract, ContractStatus, OutcomeClause, Role, db
 
@@ -160,7 +161,8 @@ def test_amendment_from_march_leaves_january_and_february_as_they_were(client, o
     response = client.post_form(f"/contracts/{contract.id}/clauses/pci_after/edit", data)
     assert response.status_code == 302
     db.session.expire_all()
-    contract = db.session.get(Contract, contract.id)
+    contract = db.session.scalars(select(Contract).where(Contract.id == contract.id)
+                                  .options(selectinload(Contract.clauses))).one()
     for period in ("2026-01", "2026-02"):
         [clause] = contract.clauses_in_force(period)
         assert (clause.target, clause.minimum, clause.effective_from) == (Decimal("90"), Decimal("80"), "2026-01")
@@ -181,7 +183,8 @@ def test_several_amendments_each_rule_their_own_months(client, officer):
         data = {**VALID_CLAUSE, "target": target, "effective_from": effective, "reason": f"step to {target}"}
         assert client.post_form(url, data).status_code == 302
     db.session.expire_all()
-    contract = db.session.get(Contract, contract.id)
+    contract = db.session.scalars(select(Contract).where(Contract.id == contract.id)
+                                  .options(selectinload(Contract.clauses))).one()
     targets = {p: contract.clauses_in_force(p)[0].target for p in ("2026-03", "2026-04", "2026-08", "2026-09", "2026-12")}
     assert targets == {"2026-03": Decimal("90"), "2026-04": Decimal("91"), "2026-08": Decimal("91"),
                        "2026-09": Decimal("93"), "2026-12": Decimal("93")}

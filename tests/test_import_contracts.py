@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (
     Aggregation,
@@ -204,7 +205,8 @@ def domain_counts() -> dict[str, int]:
 
 def get_contract(number: str) -> Contract:
     db.session.expire_all()
-    return db.session.scalars(select(Contract).where(Contract.number == number)).one()
+    return db.session.scalars(select(Contract).where(Contract.number == number).options(
+        joinedload(Contract.vendor), joinedload(Contract.category), selectinload(Contract.clauses))).one()
 
 
 def problem_lines(stderr: str) -> list[str]:
@@ -672,7 +674,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         _set_clause("PW-2026-014", "pci_after", target="ninety"),
-        ["contract PW-2026-014", "clause pci_after", "field target:", "must be a number", "ninety"],
+        ["contract PW-2026-014", "clause pci_after", "field target:", "is not a number", "ninety"],
         1,
         id="text-where-a-clause-number-is-expected",
     ),

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from contracts_app.jobs.leases import requeue_abandoned
 from contracts_app.jobs.periodic import clean_stale_staged_files
 from contracts_app.jobs.queue import install_queue, make_huey
-from models import AuditEvent, ClauseResult, Job, JobStatus, Observation, Role, Upload, UploadStatus, db, utcnow
+from contracts_app.loading import load_related
+from models import AuditEvent, ClauseResult, Contract, Job, JobStatus, Observation, Role, Upload, UploadStatus, db, utcnow
 
 from .factories import TEST_PASSWORD, ContractAssignmentFactory, UserFactory
 from .jobs_support import QUEUE_BACKENDS, redis_url
@@ -185,6 +186,7 @@ def test_an_amendment_over_many_months_recomputes_as_a_job(app, client, contract
     officer = UserFactory(role=Role.PROCUREMENT)
     db.session.flush()
     monkeypatch.setitem(app.config, "JOBS_RECOMPUTE_PERIODS_THRESHOLD", 3)
+    load_related([contract], Contract.clauses)
     clause = next(c for c in contract.clauses if c.key == "pci_after")
     amended = amend_clause(contract, {**clause.plain_terms(), "target": Decimal("92")}, "2026-03",
                            "new target", officer, key_before="pci_after")

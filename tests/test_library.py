@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from contracts_app.library.templates_seed import CATEGORIES, TEMPLATES, seed_clause_library
 from models import Aggregation, AuditEvent, ClauseTemplate, Direction, Role, ServiceCategory
@@ -138,7 +139,8 @@ def test_seeding_gives_at_least_four_sound_templates_per_category_weighing_100(s
             assert template.weight > 0 and not template.retired
         assert any(t.incentive_pct > 0 for t in templates) and all(t.penalty_pct >= 0 for t in templates)
     # the kinds of clause the brief asks for are there
-    keys = {(t.category.slug, t.key): t for t in session.scalars(select(ClauseTemplate))}
+    keys = {(t.category.slug, t.key): t
+            for t in session.scalars(select(ClauseTemplate).options(joinedload(ClauseTemplate.category)))}
     assert keys[("pothole-repair", "repaired_48h")].aggregation.value == "percent_true"
     assert keys[("snow-removal", "routes_cleared_12h")].target == 95
     assert ("snow-removal", "bike_lanes_cleared") in keys

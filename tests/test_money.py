@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
 
 from contracts_app.payments.invoices import set_invoice
 from models import ContractPeriodScore, Recommendation, RecommendationLine, db
@@ -29,9 +30,9 @@ def test_bonus_and_penalty_are_rounded_to_the_cent_half_up():
     assert result == (D("4.12"), D("8.64"), D("-4.52"))
 
 
-def _reread(model, ident):
+def _reread(model, ident, *options):
     db.session.expire_all()
-    return db.session.get(model, ident)
+    return db.session.scalars(select(model).where(model.id == ident).options(*options)).one()
 
 
 def test_money_and_volumes_round_trip_exactly_and_are_stored_in_cents(session):
@@ -52,7 +53,7 @@ def test_money_and_volumes_round_trip_exactly_and_are_stored_in_cents(session):
     assert (score.invoice_amount, score.bonus, score.penalty, score.net) == (
         D("0.01"), D("43749999999.99"), D("0.01"), D("43749999999.98"))
     assert str(score.bonus) == "43749999999.99"  # not ...99.990005, as a float column reads it back
-    recommendation = _reread(Recommendation, recommendation.id)
+    recommendation = _reread(Recommendation, recommendation.id, selectinload(Recommendation.lines))
     assert (recommendation.volume, recommendation.unallocated) == (D("99999999999.99"), D("0.01"))
     assert (recommendation.lines[0].volume, recommendation.lines[0].capacity) == (D("49999999999.99"), D("0.03"))
     # Stored in cents, an integer on every database, so a report reading the table gets exact amounts too.

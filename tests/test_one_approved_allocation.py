@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from contracts_app.demo.seed import seed_demo
 from models import AuditEvent, Recommendation, RecommendationStatus, Role, db, utcnow
@@ -28,7 +29,8 @@ def test_a_second_approval_for_the_same_category_and_month_is_refused_with_who_a
     first, second = save_draft(client), save_draft(client)
     assert "can no longer change" in _approve(client, first).get_data(as_text=True)
     db.session.expire_all()
-    approved = db.session.get(Recommendation, first.id)
+    approved = db.session.scalars(select(Recommendation).where(Recommendation.id == first.id)
+                                  .options(joinedload(Recommendation.approved_by))).one()
 
     page = _approve(client, second).get_data(as_text=True)
     assert (f"Not approved: An allocation for Asphalt resurfacing 2026-11 was already approved on "

@@ -11,8 +11,9 @@ from html import unescape
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from models import Recommendation, Role
+from models import Recommendation, RecommendationLine, Role
 from tests.factories import (
     TEST_PASSWORD,
     CategoryFactory,
@@ -202,7 +203,8 @@ def test_recommendation_page_switches_basis_records_it_and_shows_the_score_used(
     data = dict(category="asphalt-sure", period="2026-07", volume="100", window="6", floor="0.1", gamma="2",
                 basis="shrunk", csrf_token=token)
     assert signed_in.post("/recommendations/drafts", data=data).status_code == 302
-    saved = session.scalars(select(Recommendation).order_by(Recommendation.id.desc())).first()
+    saved = session.scalars(select(Recommendation).order_by(Recommendation.id.desc())
+                            .options(selectinload(Recommendation.lines).joinedload(RecommendationLine.vendor))).first()
     assert saved.basis == "shrunk"
     by_name = {line.vendor.name: line for line in saved.lines}
     assert by_name["Alder"].score == pytest.approx(THETA["Alder"], abs=1e-6)

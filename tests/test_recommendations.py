@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.demo.seed import seed_demo
 from models import AuditEvent, Recommendation, RecommendationLine, RecommendationStatus, Role, User, db
@@ -38,7 +39,8 @@ def save_draft(client) -> Recommendation:
                 csrf_token=token)
     response = client.post("/recommendations/drafts", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return db.session.scalars(select(Recommendation).order_by(Recommendation.id.desc())).first()
+    return db.session.scalars(select(Recommendation).order_by(Recommendation.id.desc()).options(
+        selectinload(Recommendation.lines).joinedload(RecommendationLine.vendor))).first()
 
 
 def test_recommendation_favours_the_excellent_vendor_and_zeroes_probation(client, demo):
@@ -78,7 +80,8 @@ def test_save_approve_once_and_history(client, demo, monkeypatch):
     done = client.post(f"/recommendations/{draft.id}/approve", data={"csrf_token": token}, follow_redirects=True)
     assert "can no longer change" in done.get_data(as_text=True)
     db.session.expire_all()
-    approved = db.session.get(Recommendation, draft.id)
+    approved = db.session.scalars(select(Recommendation).where(Recommendation.id == draft.id)
+                                  .options(joinedload(Recommendation.approved_by))).one()
     first_time = approved.approved_at
     assert approved.status == RecommendationStatus.APPROVED and approved.approved_by.role == Role.FINANCE
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "recommendation_approved")).all()

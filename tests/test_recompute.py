@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from contracts_app.contracts.editing import amend_clause
+from contracts_app.loading import load_related
 from contracts_app.payments.invoices import set_invoice
 from contracts_app.uploads.storing import commit_rows
 from imports.check import CheckedRows
-from models import ClauseResult, ContractPeriodScore, Role, db
+from models import ClauseResult, Contract, ContractPeriodScore, Role, db
 
 from .factories import CategoryFactory, ContractFactory, OutcomeClauseFactory, UserFactory
 
@@ -80,6 +81,7 @@ def test_amendment_recomputes_only_the_periods_it_covers(contract):
         commit(contract, period, rows_for(period, [86, 88], [True, True]))
     before = stored(contract)
     officer = UserFactory(role=Role.PROCUREMENT)
+    load_related([contract], Contract.clauses)
     terms = next(c for c in contract.clauses if c.key == "pci_after").plain_terms()
     amend_clause(contract, {**terms, "target": Decimal("87"), "minimum": Decimal("80")}, "2026-03",
                  "Target lowered after the pilot", officer, key_before="pci_after")
@@ -122,6 +124,7 @@ def test_scores_and_rankings_commands_speak_spec_json(cli, contract):
     [period] = payload["records"]
     assert set(period) >= {"composite", "coverage", "observations", "bonus", "penalty", "net"}
     assert {c["key"]: c["status"] for c in period["clauses"]} == {"pci_after": "met", "on_time": "failed"}
+    load_related([contract], Contract.category, Contract.vendor)
     ranking = cli.invoke(args=["rankings", contract.category.slug, "--period", "2026-01", "--format", "json"])
     [vendor] = json.loads(ranking.output)["records"]
     assert vendor["vendor"] == contract.vendor.name

@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import AuditEvent, Contract, ContractAssignment, Role, User, Vendor, db
 
 from ..audit import record_event, snapshot
 from ..auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from ..auth.sessions import end_all_sessions
+from ..loading import load_related
 
 __all__ = ["MIN_PASSWORD_LENGTH"]
 # Never copied into the audit trail.
@@ -93,6 +95,7 @@ def change_role(user: User, role: str | Role, actor: User, vendor_name: str | No
     old = user.role
     user.role, user.vendor = role, vendor
     if role != Role.CONTRACT_MANAGER:
+        load_related([user], User.assignments)
         user.assignments.clear()
     end_all_sessions(user)
     db.session.flush()
@@ -163,7 +166,8 @@ def all_vendors() -> list[Vendor]:
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+    return list(db.session.scalars(select(User).options(joinedload(User.vendor), selectinload(User.assignments))
+                                   .order_by(User.role, User.email)))
 
 
 def audit_page(page: int, per_page: int = 50, action: str | None = None):
@@ -203,4 +207,4 @@ def set_assignments(manager: User, contract_ids: set[int], actor: User) -> tuple
 
 
 def all_contracts() -> list[Contract]:
-    return list(db.session.scalars(select(Contract).order_by(Contract.number)))
+    return list(db.session.scalars(select(Contract).options(joinedload(Contract.vendor)).order_by(Contract.number)))

@@ -1,7 +1,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
-from models import Role, User, db
+from models import ContractAssignment, Role, User, db
 
 from ..form_choices import select_choices
 from ..input_guards import as_page
@@ -25,6 +26,10 @@ from .services import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+# What the account pages and their actions read of a user: the vendor and the assigned contracts.
+ACCOUNT_PARTS = (joinedload(User.vendor), selectinload(User.assignments).joinedload(ContractAssignment.contract))
 
 
 def _vendor_choices():
@@ -82,7 +87,7 @@ def _apply(action: str, user: User, form: ManageUserForm, actor: User) -> tuple[
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def manage_user(user_id: int):
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id, options=ACCOUNT_PARTS)
     if user is None:
         abort(404)
     form = ManageUserForm()
@@ -117,7 +122,7 @@ def audit():
 @bp.route("/users/<int:user_id>/assignments", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def assignments(user_id: int):
-    manager = db.session.get(User, user_id)
+    manager = db.session.get(User, user_id, options=ACCOUNT_PARTS)
     if manager is None or manager.role != Role.CONTRACT_MANAGER:
         abort(404)
     form = AssignmentsForm()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from imports.contracts_file import SLUG_RE
 from imports.headers import normalise_header
@@ -90,7 +91,8 @@ def category_detail(category_id: int) -> dict | None:
         return None
     contracts = list(
         db.session.scalars(
-            select(Contract).where(Contract.category_id == category_id).order_by(Contract.number)
+            select(Contract).options(joinedload(Contract.vendor))
+            .where(Contract.category_id == category_id).order_by(Contract.number)
         )
     )
     templates = list(

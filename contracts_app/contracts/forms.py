@@ -7,10 +7,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from scoring.periods import STORED_PERIOD_PATTERN
 
+from ..clause_terms_form import ClauseTermsForm
 from ..fields import FiniteDecimalField
-from ..form_choices import select_choices
 
-SLUG = Regexp(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", message="Use lower-case letters, digits, '-' or '_' (e.g. pci_after).")
 PERIOD = Regexp(STORED_PERIOD_PATTERN, message="Write the month as YYYY-MM (a year from 1900 to 2999), e.g. 2026-03.")
 
 
@@ -43,94 +42,15 @@ class ContractForm(FlaskForm):
         return ok
 
 
-DIRECTIONS = select_choices([("higher", "Higher is better"), ("lower", "Lower is better")])
-AGGREGATIONS = select_choices([
-    ("mean", "Mean (average of the rows)"),
-    ("median", "Median of the rows"),
-    ("sum", "Sum of the rows"),
-    ("percent_true", "Percent of rows answered yes"),
-    ("percent_meeting", "Percent of rows meeting a row standard"),
-    ("ratio", "Ratio: sum of this column ÷ sum of another column"),
-])
-CURVES = select_choices([
-    ("linear", "Linear between minimum and target"),
-    ("ratio", "Ratio of value to target, capped"),
-    ("pass_fail", "Pass or fail at the target"),
-])
+class ClauseForm(ClauseTermsForm):
+    """A contract's clause: every term (ClauseTermsForm, shared with the library) and, on an active contract,
+    the month the amendment is in force from and why."""
 
-
-class ClauseForm(FlaskForm):
-    """Every term of an outcome clause (SPEC §2, §3)."""
-
-    key = StringField("Sheet column", validators=[DataRequired(), Length(max=80), SLUG],
-                      description="The column header in the monthly sheet, e.g. pci_after. It identifies the clause.")
-    label = StringField("What is measured", validators=[DataRequired(), Length(max=200)],
-                        description="A plain name, e.g. Pavement condition after resurfacing.")
-    unit = StringField("Unit", validators=[Optional(), Length(max=40)],
-                       description="The unit of the monthly value, e.g. PCI, hours, %.")
-    direction = SelectField("Better is", choices=DIRECTIONS,
-                            description="Whether a higher or a lower monthly value is better for the city.")
-    aggregation = SelectField("Monthly value", choices=AGGREGATIONS,
-                              description="How the month's rows become one value. Empty cells are missing, never zero.")
-    curve = SelectField("Scoring curve", choices=CURVES,
-                        description="How the monthly value becomes attainment from 0 to 100.")
-    target = FiniteDecimalField("Target", validators=[InputRequired()],
-                          description="The value that earns full attainment and counts as met.")
-    minimum = FiniteDecimalField("Minimum", validators=[Optional()],
-                           description="Worse than this earns nothing and counts as failed. Required for the linear curve; "
-                                       "below the target when higher is better, above it when lower is better.")
-    weight = FiniteDecimalField("Weight", validators=[InputRequired(), NumberRange(min=0.0001, max=100)],
-                          description="Share of the composite score. The weights of a contract's clauses sum to 100.")
-    incentive_pct = FiniteDecimalField("Incentive (% of invoice)", default=0,
-                                 validators=[InputRequired(), NumberRange(min=0, max=100)],
-                                 description="Bonus, in percent of the month's invoice, when the target is met.")
-    penalty_pct = FiniteDecimalField("Penalty (% of invoice)", default=0,
-                               validators=[InputRequired(), NumberRange(min=0, max=100)],
-                               description="Deduction, in percent of the month's invoice, when the clause fails.")
-    valid_min = FiniteDecimalField("Lowest valid cell value", validators=[Optional()],
-                             description="A sheet cell below this is an input error, not a result.")
-    valid_max = FiniteDecimalField("Highest valid cell value", validators=[Optional()],
-                             description="A sheet cell above this is an input error, not a result.")
-    aliases = StringField("Other header spellings", validators=[Optional(), Length(max=500)],
-                          description="Comma-separated headers also accepted for this column, e.g. PCI, Pavement condition.")
-    row_standard = FiniteDecimalField("Row standard", validators=[Optional()],
-                                description="For percent meeting: the value each row must meet, e.g. 95 in/mi.")
-    row_direction = SelectField("Row meets the standard when it is", choices=select_choices([
-        ("", "—"), ("higher", "at or above the standard"), ("lower", "at or below the standard")]),
-                                description="For percent meeting only.")
-    denominator = StringField("Divide by column", validators=[Optional(), Length(max=80), SLUG],
-                              description="For ratio: the sheet column to divide by, e.g. lane_miles.")
-    scale = FiniteDecimalField("Scale", default=1, validators=[InputRequired()],
-                         description="The monthly value is multiplied by this, e.g. 10000 for a rate per 10,000.")
-    cap = FiniteDecimalField("Ratio cap", default=1, validators=[InputRequired(), NumberRange(min=0.0001)],
-                       description="For the ratio curve: the most attainment, as a multiple of the target (1.25 = 125 %).")
     effective_from = StringField("In force from (YYYY-MM)", validators=[Optional(), PERIOD],
                                  description="The first month this version of the clause is scored under.")
     reason = TextAreaField("Reason for the amendment", validators=[Optional(), Length(max=2000)],
                            description="Required when amending an active contract; kept with the clause's history.")
     submit = SubmitField("Save clause")
-
-    TERM_FIELDS = ("key", "label", "unit", "direction", "aggregation", "curve", "target", "minimum", "weight",
-                   "incentive_pct", "penalty_pct", "valid_min", "valid_max", "aliases", "row_standard",
-                   "row_direction", "denominator", "scale", "cap")
-
-    def terms(self) -> dict:
-        """The typed terms as plain values (enums as strings), the shape scoring/ functions take."""
-        terms = {name: getattr(self, name).data for name in self.TERM_FIELDS}
-        terms["aliases"] = [a.strip() for a in (terms["aliases"] or "").split(",") if a.strip()]
-        terms["row_direction"] = terms["row_direction"] or None
-        terms["denominator"] = (terms["denominator"] or "").strip() or None
-        terms["unit"] = terms["unit"] or ""
-        return terms
-
-    def fill_from(self, clause) -> None:
-        for name in self.TERM_FIELDS:
-            value = getattr(clause, name)
-            if hasattr(value, "value"):
-                value = value.value
-            if name == "aliases":
-                value = ", ".join(value or [])
-            getattr(self, name).data = value if value is not None else ("" if name == "row_direction" else None)
 
 
 class ConfirmForm(FlaskForm):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from imports.contracts_file import ContractRecord, ContractRules, ContractsFile, ContractsFileError
 from imports.contracts_file import parse_contracts_file as parse_with_rules
@@ -18,12 +19,13 @@ from models import (
     Vendor,
     db,
 )
-from scoring.clause_rules import clause_problems, weight_problem
+from scoring.clause_rules import clause_problems, parse_term_number, weight_problem
 from scoring.periods import is_period
 
 from ..audit import record_event, snapshot
 
-CONTRACT_RULES = ContractRules(clause_problems=clause_problems, weight_problem=weight_problem, is_period=is_period)
+CONTRACT_RULES = ContractRules(clause_problems=clause_problems, weight_problem=weight_problem, is_period=is_period,
+                               term_number=parse_term_number)
 
 
 def parse_contracts_file(text: str) -> ContractsFile:
@@ -111,12 +113,15 @@ class _Loader:
                 self.problems.append(f"{where}, field category: unknown category '{rec.category}' (list it under categories)")
 
     def contract(self, rec: ContractRecord, categories: dict, vendors: dict) -> None:
-        existing = db.session.scalars(select(Contract).where(Contract.number == rec.number)).first()
+        existing = db.session.scalars(select(Contract).where(Contract.number == rec.number)
+                                      .options(selectinload(Contract.clauses))).first()
         values = dict(
             number=rec.number, title=rec.title, vendor=vendors[rec.vendor], category=categories[rec.category],
             start_date=rec.start, end_date=rec.end, value=rec.value, status=ContractStatus(rec.status),
             capacity=rec.capacity, incentive_cap=rec.incentive_cap, penalty_cap=rec.penalty_cap,
         )
+        if existing is None:
+            values["clauses"] = []  # a new contract's versions are known (none yet): nothing to load
         contract = self._upsert("contracts", existing, Contract, values, f"contract {rec.number}")
         first = rec.start.strftime("%Y-%m")
         versions = {(c.key, c.effective_from): c for c in contract.clauses}

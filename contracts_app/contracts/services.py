@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from models import Contract, ContractAssignment, ContractStatus, Observation, Upload, User, db
+from models import Contract, ContractAssignment, ContractStatus, Observation, OutcomeClause, Upload, User, db
 
 
 def list_contracts(status: str | None = None) -> list[Contract]:
     query = (
         select(Contract)
-        .options(selectinload(Contract.vendor), selectinload(Contract.category))
+        .options(joinedload(Contract.vendor), joinedload(Contract.category))
         .order_by(Contract.number)
     )
     if status in {s.value for s in ContractStatus}:
@@ -24,14 +24,16 @@ def current_period_of(contract: Contract, latest: str | None) -> str:
 
 
 def contract_detail(contract_id: int) -> dict | None:
-    contract = db.session.get(
-        Contract, contract_id, options=[selectinload(Contract.clauses), selectinload(Contract.vendor)]
-    )
+    contract = db.session.get(Contract, contract_id, options=[
+        selectinload(Contract.clauses).joinedload(OutcomeClause.created_by),
+        joinedload(Contract.vendor), joinedload(Contract.category),
+    ])
     if contract is None:
         return None
     uploads = list(
         db.session.scalars(
-            select(Upload).where(Upload.contract_id == contract_id).order_by(Upload.period.desc(), Upload.id.desc())
+            select(Upload).options(joinedload(Upload.uploaded_by))
+            .where(Upload.contract_id == contract_id).order_by(Upload.period.desc(), Upload.id.desc())
         )
     )
     observations_by_period = dict(

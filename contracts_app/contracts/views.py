@@ -1,11 +1,13 @@
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import ClauseTemplate, Contract, ContractStatus, Role, db
 
 from ..form_choices import select_choices
 from ..input_guards import as_id
 from ..jobs.services import find_by_key
+from ..loading import load_related
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from . import editing
@@ -15,8 +17,12 @@ from .services import contract_detail, list_contracts
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
 
+# What the contract's forms read: names (vendor, category and its unit) and every clause version.
+CONTRACT_PARTS = (joinedload(Contract.vendor), joinedload(Contract.category), selectinload(Contract.clauses))
+
+
 def _contract_or_404(contract_id: int) -> Contract:
-    contract = db.session.get(Contract, contract_id)
+    contract = db.session.get(Contract, contract_id, options=CONTRACT_PARTS)
     if contract is None:
         abort(404)
     return contract
@@ -122,6 +128,7 @@ def close(contract_id: int):
 
 
 def _render_clause_form(contract, form, clause=None, template=None):
+    load_related([contract], Contract.vendor, Contract.category, Contract.clauses)  # again after a refusal's rollback
     return render_template(
         "contracts/clause_form.html", contract=contract, form=form, clause=clause,
         templates=editing.template_choices(contract), chosen_template=template,

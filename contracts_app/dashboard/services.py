@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from models import (
     AuditEvent,
@@ -60,6 +61,7 @@ def dashboard_summary(user: User) -> DashboardSummary:
         summary.my_contracts = list(
             db.session.scalars(
                 select(Contract)
+                .options(joinedload(Contract.vendor))
                 .join(ContractAssignment, ContractAssignment.contract_id == Contract.id)
                 .where(ContractAssignment.user_id == user.id)
                 .order_by(Contract.number)
@@ -68,6 +70,7 @@ def dashboard_summary(user: User) -> DashboardSummary:
     recent = (
         select(Upload)
         .join(Contract, Contract.id == Upload.contract_id)
+        .options(contains_eager(Upload.contract))
         .where(Upload.status == UploadStatus.COMMITTED)
         .order_by(Upload.committed_at.desc(), Upload.period.desc(), Contract.number)
         .limit(8)

@@ -1,4 +1,7 @@
-"""Generated monthly performance rows for the demo city: same seed, same rows, every time."""
+"""Generated monthly work-order rows per vendor quality: same seed, same rows, every time.
+
+The one generator of performance rows: the demo city loads them as sheets, and bench/rankings_data.py stores
+them straight in the database at a larger size (more contracts, months and rows a month)."""
 from __future__ import annotations
 
 import math
@@ -66,17 +69,41 @@ def streetlight_row(rng: random.Random, q: float, period: str) -> tuple[date, di
     return _work_date(rng, period), values, {"location": f"Pole {pole:05d}, {rng.choice(STREETS)}"}
 
 
-ROW_MAKERS = {"asphalt-resurfacing": (asphalt_row, (24, 34)), "street-light-repair": (streetlight_row, (40, 60))}
+def pothole_row(rng: random.Random, q: float, period: str) -> tuple[date, dict, dict]:
+    hours = round(max(rng.lognormvariate(math.log(110 - 80 * q), 0.4), 1.0), 1)
+    values = {
+        "closed_48h": hours <= 48,
+        "response_hours": hours,
+        "reopened": _yes(rng, max(0.25 - 0.22 * q, 0.0)),
+        "photo_documented": _yes(rng, 0.7 + 0.3 * q),
+        "patch_depth": round(min(max(rng.gauss(1.0 + 1.2 * q, 0.3), 0.2), 12), 1),
+    }
+    return _work_date(rng, period), values, {"street": rng.choice(STREETS)}
 
 
-def demo_rows(contract_number: str, category: str, profile: str, period: str, month_index: int, months: int):
-    """(row_key, work_date, values, context) for one contract's month."""
-    rng = random.Random(f"{contract_number}:{period}")
-    make_row, (low, high) = ROW_MAKERS[category]
-    q = quality(profile, month_index, months)
-    code = contract_number.replace("-", "")[-5:]
+# per category: the row maker and the demo's rows a month (low, high)
+ROW_MAKERS = {"asphalt-resurfacing": (asphalt_row, (24, 34)), "street-light-repair": (streetlight_row, (40, 60)),
+              "pothole-repair": (pothole_row, (30, 45))}
+
+
+def work_order_rows(seed: str, category: str, q: float, period: str, key_prefix: str,
+                    rows_a_month: tuple[int, int] | None = None, missing: float = 0.0) -> list[tuple]:
+    """(row_key, work_date, values, context) of one contract's month at quality q (0..1), by work date; a share
+    `missing` of the rows has its first value empty (a cell left blank). `rows_a_month` defaults to the demo's."""
+    rng = random.Random(seed)
+    make_row, demo_range = ROW_MAKERS[category]
+    low, high = rows_a_month or demo_range
     out = []
     for index in range(rng.randint(low, high)):
         work_date, values, context = make_row(rng, q, period)
-        out.append((f"{code}-{period.replace('-', '')}-{index + 1:03d}", work_date, values, context))
+        if missing and rng.random() < missing:
+            values[next(iter(values))] = None
+        out.append((f"{key_prefix}-{index + 1:03d}", work_date, values, context))
     return sorted(out, key=lambda row: (row[1], row[0]))
+
+
+def demo_rows(contract_number: str, category: str, profile: str, period: str, month_index: int, months: int):
+    """(row_key, work_date, values, context) for one demo contract's month."""
+    code = contract_number.replace("-", "")[-5:]
+    return work_order_rows(f"{contract_number}:{period}", category, quality(profile, month_index, months), period,
+                           key_prefix=f"{code}-{period.replace('-', '')}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import Contract, ContractAssignment, Upload, User, db
 from scoring.periods import period_range
@@ -60,7 +61,7 @@ def _ensure_users(report: SeedReport, *, vendors: bool) -> dict[str, User]:
 
 
 def _ensure_assignments(manager: User) -> None:
-    assigned = {a.contract_id for a in manager.assignments}
+    assigned = set(db.session.scalars(select(ContractAssignment.contract_id).where(ContractAssignment.user_id == manager.id)))
     for contract in db.session.scalars(select(Contract).where(Contract.number.startswith(MANAGER_CONTRACT_PREFIX))):
         if contract.id not in assigned:
             assignment = ContractAssignment(user=manager, contract=contract)
@@ -92,7 +93,8 @@ def _load_sheets(users: dict[str, User], report: SeedReport) -> None:
     periods = period_range(DEMO_FIRST_PERIOD, DEMO_LAST_PERIOD)
     committed: list[Upload] = []
     for number, _title, _vendor, category, _value, _capacity, profile in CONTRACTS:
-        contract = db.session.scalars(select(Contract).where(Contract.number == number)).one()
+        contract = db.session.scalars(select(Contract).where(Contract.number == number).options(
+            joinedload(Contract.category), selectinload(Contract.clauses))).one()
         for index, period in enumerate(periods):
             if find_committed(contract, period) is not None:
                 continue

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import event
 
-from models import Contract, Job, Upload, UploadStatus, db
+from models import Contract, Job, Upload, UploadStatus, User, db
 
 from .progress import Progress
 
@@ -68,7 +68,8 @@ def commit_upload(job: Job, progress: Progress) -> JobOutcome:
     progress.set(0, 3, f"Checking {rows:,} rows again")
     with _watch_rows_stored(progress, rows):
         try:
-            outcome = commit_staged(upload, job.created_by, job.payload.get("reason"))
+            actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+            outcome = commit_staged(upload, actor, job.payload.get("reason"))
         except UploadRefused as exc:
             raise JobRefused(f"Not committed: {exc}") from None
     committed = outcome.upload

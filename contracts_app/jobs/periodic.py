@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from models import Upload, UploadStatus, db, utcnow
 
@@ -20,8 +21,8 @@ def clean_stale_staged_files() -> int:
     from ..uploads.flow import staged_path
 
     cutoff = utcnow() - timedelta(days=current_app.config["STAGED_UPLOAD_MAX_AGE_DAYS"])
-    stale = db.session.scalars(select(Upload).where(Upload.status == UploadStatus.STAGED,
-                                                    Upload.uploaded_at < cutoff)).all()
+    stale = db.session.scalars(select(Upload).options(joinedload(Upload.contract))
+                               .where(Upload.status == UploadStatus.STAGED, Upload.uploaded_at < cutoff)).all()
     for upload in stale:
         before = snapshot(upload, exclude=("report",))
         upload.status = UploadStatus.REJECTED

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from models import Job, JobStatus, db
 
@@ -15,7 +16,7 @@ TITLES = {COMMIT_UPLOAD: "Committing a monthly sheet", RECOMPUTE: "Recomputing s
 
 
 def _visible_job(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
+    job = db.session.get(Job, job_id, options=[joinedload(Job.created_by)])
     if job is None or not can_see(job, current_user._get_current_object()):
         abort(404)
     return job

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from models import ClauseTemplate, ServiceCategory, db
 from scoring.clause_rules import clause_problems
@@ -47,7 +48,7 @@ def category_by_id(category_id: int | None) -> ServiceCategory | None:
 
 
 def get_template(template_id: int) -> ClauseTemplate | None:
-    return db.session.get(ClauseTemplate, template_id)
+    return db.session.get(ClauseTemplate, template_id, options=[joinedload(ClauseTemplate.category)])
 
 
 def library_groups(category: ServiceCategory | None = None, include_retired: bool = False) -> list[CategoryGroup]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import or_, select, union
+from sqlalchemy.orm import joinedload
 
 from models import (
     ClauseResult,
@@ -256,8 +256,7 @@ def period_choices(category: ServiceCategory | None = None) -> list[str]:
     if category is not None:
         invoiced = invoiced.join(Contract, Contract.id == ContractPeriodScore.contract_id).where(
             Contract.category_id == category.id)
-    periods = set(db.session.scalars(_committed_periods(category))) | set(db.session.scalars(invoiced))
-    return sorted(periods, reverse=True)
+    return sorted(set(db.session.scalars(union(_committed_periods(category), invoiced))), reverse=True)
 
 
 def categories() -> list[ServiceCategory]:
@@ -271,13 +270,13 @@ def _contracts_for(period: str, category: ServiceCategory | None) -> list[Contra
     with_data = select(Upload.contract_id).where(Upload.period == period, Upload.status == UploadStatus.COMMITTED)
     with_score = select(ContractPeriodScore.contract_id).where(ContractPeriodScore.period == period)
     query = (select(Contract)
-             .options(selectinload(Contract.vendor), selectinload(Contract.category))
+             .options(joinedload(Contract.vendor), joinedload(Contract.category))
              .where(or_(Contract.status != ContractStatus.DRAFT, Contract.id.in_(with_data),
                         Contract.id.in_(with_score))))
     if category is not None:
         query = query.where(Contract.category_id == category.id)
     candidates = db.session.scalars(query).all()
-    data_ids = set(db.session.scalars(with_data)) | set(db.session.scalars(with_score))
+    data_ids = set(db.session.scalars(union(with_data, with_score)))
     chosen = [c for c in candidates if c.id in data_ids or (c.status != ContractStatus.DRAFT and c.covers(period))]
     return sorted(chosen, key=lambda c: (c.category.name, c.number))
 
@@ -292,7 +291,7 @@ def period_adjustments(period: str, category: ServiceCategory | None = None) -> 
         Upload.period == period, Upload.status == UploadStatus.COMMITTED, Upload.contract_id.in_(ids))))
     results: dict[int, list[ClauseResult]] = {}
     for result in db.session.scalars(
-            select(ClauseResult).options(selectinload(ClauseResult.clause))
+            select(ClauseResult).options(joinedload(ClauseResult.clause))
             .where(ClauseResult.period == period, ClauseResult.contract_id.in_(ids))):
         results.setdefault(result.contract_id, []).append(result)
     reviews = month_reviews(ids, [period])

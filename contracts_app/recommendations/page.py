@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from models import Contract, ContractPeriodScore, Recommendation, ServiceCategory, db
 from scoring.allocation import Allocation
@@ -30,7 +31,8 @@ def default_target_period() -> str | None:
 def recommendations_by_category() -> dict[str, list[Recommendation]]:
     by_category: dict[str, list[Recommendation]] = {}
     for recommendation in db.session.scalars(
-            select(Recommendation).order_by(Recommendation.target_period.desc(), Recommendation.id.desc())):
+            select(Recommendation).options(joinedload(Recommendation.category), joinedload(Recommendation.approved_by))
+            .order_by(Recommendation.target_period.desc(), Recommendation.id.desc())):
         by_category.setdefault(recommendation.category.name, []).append(recommendation)
     return by_category
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (
     Contract,
@@ -103,8 +104,8 @@ def last_approved(category: ServiceCategory, before_period: str | None = None) -
                                          Recommendation.status == RecommendationStatus.APPROVED)
     if before_period:
         query = query.where(Recommendation.target_period < before_period)
-    return db.session.scalars(query.order_by(Recommendation.target_period.desc(),
-                                             Recommendation.approved_at.desc())).first()
+    return db.session.scalars(query.options(selectinload(Recommendation.lines))
+                              .order_by(Recommendation.target_period.desc(), Recommendation.approved_at.desc())).first()
 
 
 def run(inputs: RecommendationInputs) -> RecommendationResult:
@@ -248,7 +249,7 @@ def approve(recommendation: Recommendation, actor: User, confirm_disputed: bool 
                 .values(status=RecommendationStatus.APPROVED, approved_by_id=actor.id, approved_at=utcnow())
             ).rowcount
     except IntegrityError:
-        standing = db.session.scalars(select(Recommendation).where(
+        standing = db.session.scalars(select(Recommendation).options(joinedload(Recommendation.approved_by)).where(
             Recommendation.category_id == recommendation.category_id,
             Recommendation.target_period == recommendation.target_period,
             Recommendation.status == RecommendationStatus.APPROVED)).first()

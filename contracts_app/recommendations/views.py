@@ -5,8 +5,9 @@ from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
-from models import Recommendation, Role, ServiceCategory, db
+from models import Recommendation, RecommendationLine, Role, ServiceCategory, db
 
 from ..categories.services import category_by_slug
 from ..form_choices import select_choices
@@ -112,7 +113,9 @@ def save():
 
 
 def _recommendation(recommendation_id: int) -> Recommendation:
-    recommendation = db.session.get(Recommendation, recommendation_id)
+    recommendation = db.session.get(Recommendation, recommendation_id, options=[
+        joinedload(Recommendation.category), joinedload(Recommendation.created_by), joinedload(Recommendation.approved_by),
+        selectinload(Recommendation.lines).joinedload(RecommendationLine.vendor)])
     if recommendation is None:
         abort(404)
     return recommendation

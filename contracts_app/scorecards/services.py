@@ -13,7 +13,7 @@ from decimal import Decimal
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (
     Aggregation,
@@ -323,7 +323,8 @@ def build_drilldown(contract_id: int, period: str, key: str, page: int = 1) -> D
     if not is_period(period):
         raise NotFound(period)
     contract = db.session.get(Contract, contract_id, options=[selectinload(Contract.clauses),
-                                                              selectinload(Contract.category)])
+                                                              joinedload(Contract.vendor),
+                                                              joinedload(Contract.category)])
     if contract is None:
         raise NotFound(contract_id)
     result = db.session.scalars(select(ClauseResult).where(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
+from contracts_app.loading import load_related
 from models import (
     Aggregation,
     ClauseResult,
@@ -52,6 +53,7 @@ def recompute_period(contract: Contract, period: str, committed: CheckedRows | N
 
     `committed` are those rows when the caller has just stored them, so they are not read back.
     """
+    load_related([contract], Contract.clauses)
     clauses = contract.clauses_in_force(period)
     upload = _committed_upload(contract, period)
     needed = {c.key for c in clauses} | {c.denominator for c in clauses if c.denominator}

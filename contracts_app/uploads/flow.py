@@ -23,6 +23,7 @@ from scoring.clause_score import score_clause
 from scoring.periods import is_period, period_bounds, period_of, period_range
 
 from ..audit import record_event, snapshot
+from ..loading import load_related
 from ..transactions import lock_contract_period
 from .storing import CommitOutcome, commit_rows, committed_by, find_committed
 
@@ -63,6 +64,7 @@ def _number(value) -> float | None:
 
 
 def sheet_spec(contract: Contract, period: str) -> SheetSpec:
+    load_related([contract], Contract.category, Contract.clauses)
     category = contract.category
     clauses = tuple(
         ClauseColumn(key=c.key, label=c.label, aggregation=c.aggregation.value, unit=c.unit or "",
@@ -96,6 +98,7 @@ def template_columns(contract: Contract, period: str) -> list[TemplateColumn]:
 
 def template_bytes(contract: Contract, period: str) -> bytes:
     first_day, last_day = period_bounds(period)
+    load_related([contract], Contract.vendor)
     return write_template(contract_label=f"{contract.number} {contract.title} ({contract.vendor.name})",
                           period=period, first_day=first_day, last_day=last_day,
                           columns=template_columns(contract, period))
@@ -325,7 +328,7 @@ def commit_staged(upload: Upload, actor: User | None, reason: str | None = None)
     path = staged_path(upload)
     if not path.exists():
         raise UploadRefused("The staged file is no longer on the server; upload the sheet again.")
-    contract = upload.contract
+    contract = db.session.get(Contract, upload.contract_id)
     limits = limits_from_config()
     try:
         report = check_file(contract, upload.period, path, upload.report.get("kind", "xlsx"), limits)

@@ -47,10 +47,13 @@ def committed_by(upload: Upload) -> str:
         select(AuditEvent.actor).where(AuditEvent.action == "upload_committed", AuditEvent.object_type == "Upload",
                                        AuditEvent.object_id == str(upload.id)).order_by(AuditEvent.id)
     ).first()
-    return actor or (upload.uploaded_by.email if upload.uploaded_by else "system")
+    if actor:
+        return actor
+    email = db.session.scalar(select(User.email).where(User.id == upload.uploaded_by_id)) if upload.uploaded_by_id else None
+    return email or "system"
 
 
-def _replace_other_staged(upload: Upload, actor: User | None) -> None:
+def _replace_other_staged(upload: Upload, contract: Contract, actor: User | None) -> None:
     """Other sheets staged for the same month can no longer be committed: marked replaced, their files removed."""
     others = db.session.scalars(
         select(Upload).where(Upload.contract_id == upload.contract_id, Upload.period == upload.period,
@@ -66,7 +69,7 @@ def _replace_other_staged(upload: Upload, actor: User | None) -> None:
             remove_after_commit(folder / other.stored_name)
             other.stored_name = None
         record_event("upload_replaced", other, before=before, after=snapshot(other, exclude=("report",)), actor=actor,
-                     summary=f"{upload.contract.number} {upload.period}: staged {other.filename} replaced by "
+                     summary=f"{contract.number} {upload.period}: staged {other.filename} replaced by "
                              f"upload #{upload.id} ({upload.filename}), committed first")
 
 
@@ -157,7 +160,7 @@ def commit_rows(
         upload.committed_at = utcnow()
         start_window(upload, contract)
         db.session.flush()
-    _replace_other_staged(upload, actor)
+    _replace_other_staged(upload, contract, actor)
     _insert_observations(upload, rows)
     recompute_period(contract, period, committed=rows)
     uphold_on_commit(upload, contract, actor, supersede_reason)

@@ -5,6 +5,7 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import Contract, Role, Upload, UploadStatus, db
 from scoring.periods import is_period
@@ -12,6 +13,7 @@ from scoring.periods import is_period
 from ..contracts.forms import ConfirmForm
 from ..form_choices import select_choices
 from ..jobs.starters import commit_job_of, start_commit_job
+from ..loading import load_related
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from .access import require_assignment
@@ -23,15 +25,20 @@ bp = Blueprint("uploads", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# What the sheet pages read of a contract: its names (vendor, category: unit, row key, date column) and clauses.
+CONTRACT_PARTS = (joinedload(Contract.vendor), joinedload(Contract.category), selectinload(Contract.clauses))
+
+
 def _contract(contract_id: int) -> Contract:
-    contract = db.session.get(Contract, contract_id)
+    contract = db.session.get(Contract, contract_id, options=CONTRACT_PARTS)
     if contract is None:
         abort(404)
     return contract
 
 
 def _upload(upload_id: int) -> Upload:
-    upload = db.session.get(Upload, upload_id)
+    upload = db.session.get(Upload, upload_id, options=[
+        joinedload(Upload.contract).options(*CONTRACT_PARTS), joinedload(Upload.uploaded_by)])
     if upload is None:
         abort(404)
     return upload
@@ -62,7 +69,8 @@ def contract_sheets(contract_id: int):
                 return redirect(url_for("uploads.contract_sheets", contract_id=contract.id))
             return redirect(url_for("uploads.show", upload_id=outcome.upload.id))
     uploads = list(db.session.scalars(
-        select(Upload).where(Upload.contract_id == contract.id).order_by(Upload.period.desc(), Upload.id.desc())))
+        select(Upload).options(joinedload(Upload.uploaded_by))
+        .where(Upload.contract_id == contract.id).order_by(Upload.period.desc(), Upload.id.desc())))
     template_period = request.args.get("period") or (form.period.choices[0].value if form.period.choices else None)
     return render_template("uploads/contract_sheets.html", contract=contract, form=form, uploads=uploads,
                            template_period=template_period)
@@ -88,8 +96,10 @@ def show(upload_id: int):
     from .storing import committed_by, find_committed
 
     upload = _upload(upload_id)
-    require_assignment(current_user._get_current_object(), upload.contract)
-    committed = find_committed(upload.contract, upload.period)
+    contract = upload.contract  # held: find_committed may re-read this very upload's row, relationships reset
+    require_assignment(current_user._get_current_object(), contract)
+    committed = find_committed(contract, upload.period)
+    load_related([upload], Upload.contract, Upload.uploaded_by)  # from the session again: no query for the contract
     replacing = committed if committed is not None and committed.id != upload.id else None
     replaced_by = (db.session.get(Upload, upload.superseded_by_id)
                    if upload.status == UploadStatus.REPLACED and upload.superseded_by_id else None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from models import (
     Contract,
@@ -64,7 +64,7 @@ def vendor_detail(vendor_id: int) -> dict | None:
         db.session.scalars(
             select(Contract)
             .where(Contract.vendor_id == vendor_id)
-            .options(selectinload(Contract.category))
+            .options(joinedload(Contract.category))
             .order_by(Contract.number)
         )
     )
