@@ -9,6 +9,7 @@ from flask_login import current_user
 from models import Role
 
 from . import formatting
+from .recommendations.order import in_rank_order
 from .unit_names import plural_unit
 
 money = formatting.money
@@ -29,6 +30,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_test(formatting.is_incomplete, "incomplete_coverage")  # {% if coverage is incomplete_coverage %}
     app.add_template_filter(utc_time, "utc")
     app.add_template_filter(plural_unit, "plural_unit")
+    app.add_template_filter(in_rank_order, "in_rank_order")
 
     @app.context_processor
     def inject_roles():

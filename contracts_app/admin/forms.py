@@ -10,13 +10,14 @@ from .services import MIN_PASSWORD_LENGTH
 
 
 class NewUserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "off"})
     name = StringField("Name", validators=[Length(max=200)])
     role = SelectField("Role", choices=select_choices((r.value, r.label) for r in Role), validators=[DataRequired()])
     password = PasswordField(
         "Initial password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common password. Give it to the person directly.",
+        render_kw={"autocomplete": "new-password"},  # a browser must not fill in the admin's own password
     )
     vendor = SelectField("Vendor", choices=[], validate_choice=False,
                          description="Only for vendor users: the company they work for.")

@@ -7,6 +7,7 @@ from ..form_choices import select_choices
 from ..input_guards import as_page
 from ..security import role_required
 from ..unit_of_work import discard_changes
+from .audit_diff import field_changes
 from .forms import AssignmentsForm, ManageUserForm, NewUserForm
 from .services import (
     UserInputError,
@@ -110,7 +111,8 @@ def audit():
     action = request.args.get("action") or None
     page = as_page(request.args.get("page"))
     return render_template(
-        "admin/audit.html", pagination=audit_page(page, action=action), actions=audit_actions(), action=action
+        "admin/audit.html", pagination=audit_page(page, action=action), actions=audit_actions(), action=action,
+        field_changes=field_changes,
     )
 
 

@@ -19,6 +19,7 @@ from .flow import (
     AlreadyDone,
     UploadRefused,
     commit_staged,
+    default_upload_month,
     discard_staged,
     limits_from_config,
     marked_up_bytes,
@@ -54,7 +55,11 @@ def contract_sheets(contract_id: int):
     user = current_user._get_current_object()
     require_assignment(user, contract)
     form = UploadForm()
-    form.period.choices = select_choices((p, p) for p in upload_months(contract))
+    months = upload_months(contract)
+    form.period.choices = select_choices((p, p) for p in months)
+    default_month = default_upload_month(months)
+    if request.method == "GET":
+        form.period.data = default_month
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
@@ -71,7 +76,7 @@ def contract_sheets(contract_id: int):
             return redirect(url_for("uploads.show", upload_id=outcome.upload.id))
     uploads = list(db.session.scalars(
         select(Upload).where(Upload.contract_id == contract.id).order_by(Upload.period.desc(), Upload.id.desc())))
-    template_period = request.args.get("period") or (form.period.choices[0].value if form.period.choices else None)
+    template_period = request.args.get("period") or default_month
     return render_template("uploads/contract_sheets.html", contract=contract, form=form, uploads=uploads,
                            template_period=template_period)
 
