@@ -121,6 +121,7 @@ def common_pages(walk: Walk) -> None:
     walk.visit("vendor", walk.href("Harbor Paving Co"))
     walk.visit("rankings", f"/rankings/?category={CATEGORY}&period=2026-10&window=6")
     walk.visit("account", "/auth/account")
+    walk.visit("glossary", "/glossary/")
 
 
 def _first_drilldown(walk: Walk) -> str:
@@ -143,11 +144,16 @@ def admin_pages(walk: Walk) -> None:
 
 def procurement_pages(walk: Walk) -> None:
     walk.visit("new-contract", "/contracts/new")
+    walk.page.get_by_label("Service category").select_option(label="Asphalt resurfacing")
+    walk.page.get_by_role("button", name="Show its vendors").click()
+    walk.check("new-contract-vendors")
     walk.visit("contracts", "/contracts/")
     contract = walk.href(NUMBER)
     walk.visit("edit-contract", contract + "/edit")
     walk.visit("contract", contract)
-    walk.visit("clause-editor", walk.href("Amend"))
+    amend = walk.href("Amend")
+    walk.visit("close-confirm", walk.href("Close contract…"))
+    walk.visit("clause-editor", amend)
     walk.visit("new-clause", contract + "/clauses/new")
     walk.visit("new-template", "/library/new")
     walk.visit("new-category", "/categories/new")
