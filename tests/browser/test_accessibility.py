@@ -33,6 +33,9 @@ STORY_DAY = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 NUMBER = "PW-2025-101"  # the demo manager's contract
 PERIOD = "2026-11"
 CATEGORY = "asphalt-resurfacing"
+# The pages that were widest on a phone before issue 15: photographed whole at 390 px, to look at.
+WHOLE_PAGE_SHOTS = {"contract", "upload-report-errors", "audit-log", "recommendation-result", "library", "users",
+                    "categories"}
 REPORT_DIR = PROJECT_ROOT / "test-artifacts" / "accessibility"
 HEADER = ["work_order_id", "completed_on", "street", "iri", "pci_after", "on_time", "defects", "resident_notice",
           "complaints", "lane_miles"]
@@ -59,7 +62,7 @@ class Walk:
         self.problems[name] = accessibility_problems(self.page)
         self.page.set_viewport_size({"width": 390, "height": 844})
         self.widths[name] = int(self.page.evaluate("document.documentElement.scrollWidth"))
-        save_screenshot(self.page, f"a11y-390-{self.who}-{name}", full_page=False)
+        save_screenshot(self.page, f"a11y-390-{self.who}-{name}", full_page=name in WHOLE_PAGE_SHOTS)
         self.page.set_viewport_size({"width": 1280, "height": 800})
 
     def visit(self, name: str, path: str) -> None:
