@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from contracts_app.recommendations.order import in_rank_order
-from models import Contract, Role, db
+from models import Contract, Role, UploadStatus, db
 
 from .factories import (
     TEST_PASSWORD,
     CategoryFactory,
     ContractAssignmentFactory,
     ContractFactory,
+    UploadFactory,
     UserFactory,
     VendorFactory,
 )
@@ -164,3 +165,20 @@ def test_allocation_lines_are_listed_in_rank_order():
     lines = [line("Alpha", 3, "0.2"), line("Bravo", None, "0.1"), line("Charlie", 1, "0.4"),
              line("Delta", None, "0", probation=True), line("Echo", 2, "0.3")]
     assert [x.name for x in in_rank_order(lines)] == ["Charlie", "Echo", "Alpha", "Bravo", "Delta"]
+
+
+# --- after a commit, the upload page says what comes next ------------------------------------------------------
+
+def test_a_committed_upload_links_to_the_scorecard_and_rankings_and_names_the_payments_step(client):
+    contract = ContractFactory()
+    user = ContractAssignmentFactory(contract=contract).user
+    upload = UploadFactory(contract=contract, period="2026-03", row_count=120)
+    staged = UploadFactory(contract=contract, period="2026-04", status=UploadStatus.STAGED)
+    assert client.sign_in(user.email, TEST_PASSWORD).status_code == 302
+    html = unescape(client.get(f"/uploads/{upload.id}").get_data(as_text=True))
+    steps = html.split('data-testid="next-steps"', 1)[1].split("</div>", 1)[0]
+    assert "2026-03 is committed: 120 rows are stored" in steps
+    assert f'href="/contracts/{contract.id}/scorecard"' in steps
+    assert f'href="/rankings/?category={contract.category.slug}&period=2026-03"' in steps
+    assert "invoice on the Payments page" in steps
+    assert 'data-testid="next-steps"' not in client.get(f"/uploads/{staged.id}").get_data(as_text=True)
