@@ -102,3 +102,21 @@ def test_only_an_admin_reopens(client):
     assert "Reopen contract" not in client.get(f"/contracts/{contract.id}").get_data(as_text=True)
     db.session.refresh(contract)
     assert contract.status == ContractStatus.CLOSED
+
+
+@pytest.mark.parametrize("action", ["reset_password", "reset_mfa"])
+def test_an_admin_reset_needs_the_box_ticked(client, action):
+    _signed_in(client, Role.ADMIN)
+    user = UserFactory(role=Role.FINANCE)
+    hash_before, secret_before = user.password_hash, user.totp_secret
+    refused = client.post_form(f"/admin/users/{user.id}", {"action": action}, follow_redirects=True)
+    assert "Not changed: tick the box to confirm the reset; nothing was changed." in refused.get_data(as_text=True)
+    db.session.refresh(user)
+    assert (user.password_hash, user.totp_secret) == (hash_before, secret_before)
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == user.id,
+                                                           AuditEvent.action.in_(["password_reset",
+                                                                                  "mfa_reset"]))).all()
+    done = client.post_form(f"/admin/users/{user.id}", {"action": action, "confirm": "y"}, follow_redirects=True)
+    assert done.status_code == 200
+    db.session.refresh(user)
+    assert (user.password_hash, user.totp_secret) != (hash_before, secret_before)

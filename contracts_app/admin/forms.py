@@ -1,5 +1,14 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,6 +36,7 @@ class NewUserForm(FlaskForm):
 class ManageUserForm(FlaskForm):
     """One form for the Manage user page; `action` says which button was pressed."""
     action = HiddenField()
+    confirm = BooleanField()  # ticked to confirm a reset that cannot be taken back (password, two-step sign-in)
     role = SelectField("Role", choices=select_choices((r.value, r.label) for r in Role), validate_choice=False)
     vendor = SelectField("Vendor", choices=[], validate_choice=False,
                          description="Only for vendor users: the company they work for.")

@@ -56,8 +56,14 @@ def new_user():
     return render_template("admin/new_user.html", form=form)
 
 
+# Resets that cannot be taken back: the old password or authenticator stops working at once.
+CONFIRMED_ACTIONS = ("reset_password", "reset_mfa")
+
+
 def _apply(action: str, user: User, form: ManageUserForm, actor: User) -> tuple[str, str | None]:
     """Runs one admin action; (message, temporary password if one was made)."""
+    if action in CONFIRMED_ACTIONS and not form.confirm.data:
+        raise UserInputError("confirm: tick the box to confirm the reset; nothing was changed")
     if action == "role":
         changed = change_role(user, form.role.data or "", actor, vendor_name=form.vendor.data)
         return (f"{user.email} is now {user.role.label}; their open sessions have ended." if changed
