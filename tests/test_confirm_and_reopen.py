@@ -113,10 +113,11 @@ def test_an_admin_reset_needs_the_box_ticked(client, action):
     assert "Not changed: tick the box to confirm the reset; nothing was changed." in refused.get_data(as_text=True)
     db.session.refresh(user)
     assert (user.password_hash, user.totp_secret) == (hash_before, secret_before)
-    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == user.id,
-                                                           AuditEvent.action.in_(["password_reset",
-                                                                                  "mfa_reset"]))).all()
+    resets = select(AuditEvent).where(AuditEvent.object_id == str(user.id),
+                                      AuditEvent.action.in_(["password_reset", "mfa_reset"]))
+    assert not db.session.scalars(resets).all()
     done = client.post_form(f"/admin/users/{user.id}", {"action": action, "confirm": "y"}, follow_redirects=True)
     assert done.status_code == 200
     db.session.refresh(user)
     assert (user.password_hash, user.totp_secret) != (hash_before, secret_before)
+    assert len(db.session.scalars(resets).all()) == 1
