@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from .contracts.views import bp as contracts_bp
     from .dashboard.views import bp as dashboard_bp
     from .disputes.views import bp as disputes_bp
+    from .glossary.views import bp as glossary_bp
     from .health.views import bp as health_bp
     from .jobs.views import bp as jobs_bp
     from .library.views import bp as library_bp
@@ -119,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
-        vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp,
+        vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from models import Role
 
 from . import formatting
+from .recommendations.order import in_rank_order
 from .unit_names import plural_unit
 
 money = formatting.money
@@ -36,6 +37,7 @@ def register_filters(app: Flask) -> None:
     from .disputes.review import worst_review
 
     app.jinja_env.globals["worst_review"] = worst_review  # a vendor's mark from its months not final
+    app.add_template_filter(in_rank_order, "in_rank_order")
 
     @app.context_processor
     def inject_roles():

@@ -384,7 +384,7 @@ def test_the_last_active_admin_cannot_be_deactivated_or_demoted(admin_client, se
 
 
 def test_an_admin_reset_forces_a_new_password_at_next_sign_in(app, admin_client, session, finance):
-    page = _manage(admin_client, finance, action="reset_password")
+    page = _manage(admin_client, finance, action="reset_password", confirm="y")
     temporary = re.search(r'data-testid="temporary-password">.*?<code>([^<]+)</code>', page.get_data(as_text=True),
                           re.S).group(1)
     assert [e.action for e in _events(session, "password_reset")] == ["password_reset"]
@@ -465,7 +465,7 @@ def test_an_admin_signs_a_user_out_everywhere(app, admin_client, session, financ
 
 
 def test_a_temporary_password_stops_working_after_three_days(app, admin_client, session, finance):
-    page = _manage(admin_client, finance, action="reset_password")
+    page = _manage(admin_client, finance, action="reset_password", confirm="y")
     temporary = re.search(r"<code>([^<]+)</code>", page.get_data(as_text=True)).group(1)
     finance.password_changed_at = utcnow() - timedelta(days=3, minutes=1)
     session.flush()

@@ -113,7 +113,7 @@ def test_activation_requires_weights_summing_to_100(client, officer):
     contract = ContractFactory(status=ContractStatus.DRAFT)
     OutcomeClauseFactory(contract=contract, key="pci_after", weight=Decimal("60"))
     OutcomeClauseFactory(contract=contract, key="iri", weight=Decimal("30"))
-    response = client.post_form(f"/contracts/{contract.id}/activate", {}, token_from=f"/contracts/{contract.id}",
+    response = client.post_form(f"/contracts/{contract.id}/activate", {"confirm": "y"}, token_from=f"/contracts/{contract.id}",
                                 follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "sum to 90, not 100" in html
@@ -121,7 +121,7 @@ def test_activation_requires_weights_summing_to_100(client, officer):
     assert contract.status == ContractStatus.DRAFT
     OutcomeClauseFactory(contract=contract, key="on_time", weight=Decimal("10"), aggregation="percent_true",
                          valid_min=None, valid_max=None)
-    response = client.post_form(f"/contracts/{contract.id}/activate", {}, token_from=f"/contracts/{contract.id}",
+    response = client.post_form(f"/contracts/{contract.id}/activate", {"confirm": "y"}, token_from=f"/contracts/{contract.id}",
                                 follow_redirects=True)
     assert "is active" in response.get_data(as_text=True)
     db.session.refresh(contract)
@@ -133,7 +133,7 @@ def test_activation_names_the_invalid_clause_and_field(client, officer):
     contract = ContractFactory(status=ContractStatus.DRAFT)
     OutcomeClauseFactory(contract=contract, key="defects", aggregation="ratio", denominator=None,
                          direction="lower", target=Decimal("0.5"), minimum=Decimal("2"))
-    response = client.post_form(f"/contracts/{contract.id}/activate", {}, token_from=f"/contracts/{contract.id}",
+    response = client.post_form(f"/contracts/{contract.id}/activate", {"confirm": "y"}, token_from=f"/contracts/{contract.id}",
                                 follow_redirects=True)
     assert "Clause defects, field denominator" in response.get_data(as_text=True)
     db.session.refresh(contract)
@@ -142,7 +142,7 @@ def test_activation_names_the_invalid_clause_and_field(client, officer):
 
 def test_contract_without_clauses_cannot_be_activated(client, officer):
     contract = ContractFactory(status=ContractStatus.DRAFT)
-    response = client.post_form(f"/contracts/{contract.id}/activate", {}, token_from=f"/contracts/{contract.id}",
+    response = client.post_form(f"/contracts/{contract.id}/activate", {"confirm": "y"}, token_from=f"/contracts/{contract.id}",
                                 follow_redirects=True)
     assert "Add the outcome clauses before activating" in response.get_data(as_text=True)
 
@@ -243,7 +243,7 @@ def test_live_preview_returns_the_language_the_clause_would_get(client, officer)
 
 def test_close_an_active_contract_and_nothing_changes_after(client, officer):
     contract = _active_with_clause()
-    response = client.post_form(f"/contracts/{contract.id}/close", {}, token_from=f"/contracts/{contract.id}",
+    response = client.post_form(f"/contracts/{contract.id}/close", {"confirm": "y"}, token_from=f"/contracts/{contract.id}",
                                 follow_redirects=True)
     assert "is closed" in response.get_data(as_text=True)
     db.session.refresh(contract)

@@ -34,6 +34,10 @@ from tests.factories import (
 
 PERIOD = "2026-06"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_HEADER = ["Rank", "Vendor", "Score", "Insufficient data", "Probation", "Reasons", "Scored months",
+               "Observations (rows)", "Clauses met", "Clauses partly met", "Clauses failed", "Shrunk score (θ)",
+               "90 % interval, low", "90 % interval, high", "Compared with the category", "Best possible rank",
+               "Worst possible rank"]
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
                  "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
                  "rank_best", "rank_worst", "review", "months_not_final"]
@@ -326,14 +330,16 @@ def test_xlsx_export_holds_the_inputs_and_the_table_at_full_precision(signed_in,
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["Rankings", "Inputs"]
     rows = [list(r) for r in workbook["Rankings"].iter_rows(values_only=True)]
-    assert rows[0] == EXPORT_HEADER
+    assert rows[0] == XLSX_HEADER  # the same columns as the CSV's, in words
+    assert len(XLSX_HEADER) == len(EXPORT_HEADER)
+    assert workbook["Rankings"].cell(row=2, column=3).number_format == "0.0"  # shown as on the page
     expected = _expected_table_rows(world)
     assert [r[:2] + r[3:5] + [r[5] or ""] + r[6:TABLE_COLUMNS] for r in rows[1:]] == [r[:2] + r[3:] for r in expected]
     assert [r[2] for r in rows[1:]] == pytest.approx([r[2] for r in expected], abs=1e-12)
     assert rows[1][2] != round(rows[1][2], 1)  # 92.142857…, not the page's 92.1
     inputs = dict(workbook["Inputs"].iter_rows(values_only=True))
-    assert (inputs["category"], inputs["period"], inputs["window"]) == ("asphalt-test", PERIOD, 6)
-    assert inputs["window months"] == "2026-01 to 2026-06"
+    assert (inputs["Category slug"], inputs["As of month"], inputs["Window (months)"]) == ("asphalt-test", PERIOD, 6)
+    assert inputs["Months in the window"] == "2026-01 to 2026-06"
 
 
 def test_csv_export_holds_the_same_values(signed_in, world):

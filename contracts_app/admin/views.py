@@ -8,6 +8,7 @@ from ..form_choices import select_choices
 from ..input_guards import as_page
 from ..security import role_required
 from ..unit_of_work import discard_changes
+from .audit_diff import field_changes
 from .forms import AssignmentsForm, ManageUserForm, NewUserForm
 from .services import (
     UserInputError,
@@ -60,8 +61,14 @@ def new_user():
     return render_template("admin/new_user.html", form=form)
 
 
+# Resets that cannot be taken back: the old password or authenticator stops working at once.
+CONFIRMED_ACTIONS = ("reset_password", "reset_mfa")
+
+
 def _apply(action: str, user: User, form: ManageUserForm, actor: User) -> tuple[str, str | None]:
     """Runs one admin action; (message, temporary password if one was made)."""
+    if action in CONFIRMED_ACTIONS and not form.confirm.data:
+        raise UserInputError("confirm: tick the box to confirm the reset; nothing was changed")
     if action == "role":
         changed = change_role(user, form.role.data or "", actor, vendor_name=form.vendor.data)
         return (f"{user.email} is now {user.role.label}; their open sessions have ended." if changed
@@ -115,7 +122,8 @@ def audit():
     action = request.args.get("action") or None
     page = as_page(request.args.get("page"))
     return render_template(
-        "admin/audit.html", pagination=audit_page(page, action=action), actions=audit_actions(), action=action
+        "admin/audit.html", pagination=audit_page(page, action=action), actions=audit_actions(), action=action,
+        field_changes=field_changes,
     )
 
 

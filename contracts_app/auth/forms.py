@@ -6,8 +6,10 @@ from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
     next = HiddenField()
     submit = SubmitField("Sign in")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from contracts_app.contracts.clause_language import clause_language
 from models import (
@@ -145,6 +145,21 @@ def close_contract(contract: Contract, actor: User) -> None:
                  summary=f"{contract.number} closed")
 
 
+def reopen_contract(contract: Contract, actor: User, reason: str) -> None:
+    """An admin puts a closed contract back in force (a close by mistake, an extension); audited with the reason."""
+    if contract.status != ContractStatus.CLOSED:
+        raise ContractRuleError([(None, f"{contract.number} is {contract.status.value}; "
+                                        "only a closed contract can be reopened.")])
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ContractRuleError([("reason", "Say why the contract is reopened.")])
+    before = snapshot(contract)
+    contract.status = ContractStatus.ACTIVE
+    db.session.flush()
+    record_event("contract_reopened", contract, before=before, after={**snapshot(contract), "reason": reason},
+                 actor=actor, summary=f"{contract.number} reopened: {reason}")
+
+
 # --- clauses -----------------------------------------------------------------------------------
 
 def clause_history(contract: Contract) -> list[ClauseHistory]:
@@ -270,6 +285,18 @@ def preview(contract: Contract | None, terms: dict) -> dict:
 
 def vendor_choices() -> list[tuple[int, str]]:
     return [(v.id, v.name) for v in db.session.scalars(select(Vendor).order_by(Vendor.name))]
+
+
+def vendors_for_category(category_id: int | None, keep_vendor_id: int | None = None) -> list[tuple[int, str]]:
+    """The vendors a contract in this category is offered to: those with a contract in it, and those with no
+    contract at all yet (a new vendor's first contract). Vendors have no category of their own; their contracts
+    say what work they do. `keep_vendor_id` (the contract's current vendor) is always offered."""
+    in_category = select(Contract.vendor_id).where(Contract.category_id == category_id)
+    with_contracts = select(Contract.vendor_id)
+    query = select(Vendor).where(or_(Vendor.id.in_(in_category), Vendor.id.not_in(with_contracts),
+                                     Vendor.id == (keep_vendor_id or -1))).order_by(Vendor.name)
+    has_contract = set(db.session.scalars(with_contracts.distinct()))
+    return [(v.id, v.name if v.id in has_contract else f"{v.name} (no contract yet)") for v in db.session.scalars(query)]
 
 
 def category_choices() -> list[tuple[int, str]]:

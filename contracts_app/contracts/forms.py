@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from scoring.periods import STORED_PERIOD_PATTERN
@@ -18,9 +18,11 @@ class ContractForm(FlaskForm):
                          description="Unique, as on the signed contract, e.g. PW-2026-014.")
     title = StringField("Title", validators=[DataRequired(), Length(max=300)],
                         description="What the contract buys, e.g. Resurfacing, north region.")
-    vendor_id = SelectField("Vendor", coerce=int, validators=[InputRequired()])
     category_id = SelectField("Service category", coerce=int, validators=[InputRequired()],
                               description="Decides the sheet's row key and date columns and the work unit.")
+    vendor_id = SelectField("Vendor", coerce=int, validators=[InputRequired()],
+                            description="Vendors that work in this category, and vendors with no contract yet.")
+    every_vendor = HiddenField()  # "1": offer every vendor (one new to this category), not only the category's
     start_date = DateField("Start date", validators=[DataRequired()])
     end_date = DateField("End date", validators=[DataRequired()])
     value = FiniteDecimalField("Contract value ($)", places=2, validators=[InputRequired(), NumberRange(min=0)],
@@ -57,3 +59,20 @@ class ConfirmForm(FlaskForm):
     """A bare form carrying only the CSRF token, for action buttons."""
 
     submit = SubmitField("Confirm")
+
+
+class StatusChangeForm(FlaskForm):
+    """The confirm step of a change that cannot be taken back (activate, close): a box the user must tick.
+
+    Works without JavaScript: the box is checked on the server, and an unticked box changes nothing."""
+
+    confirm = BooleanField("I understand", validators=[DataRequired(message="Tick the box to confirm; nothing was changed.")])
+    submit = SubmitField("Confirm")
+
+
+class ReopenForm(StatusChangeForm):
+    """An admin reopens a closed contract: the reason goes into the audit trail."""
+
+    reason = TextAreaField("Why reopen it?", validators=[DataRequired(message="Say why the contract is reopened."),
+                                                         Length(max=500)],
+                           description="Kept in the audit log, e.g. \"Closed by mistake; work continues to December.\"")

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -11,7 +13,7 @@ from ..loading import load_related
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from . import editing
-from .forms import ClauseForm, ConfirmForm, ContractForm
+from .forms import ClauseForm, ConfirmForm, ContractForm, ReopenForm, StatusChangeForm
 from .services import contract_detail, list_contracts
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
@@ -57,17 +59,41 @@ def detail(contract_id: int):
 
 
 def _contract_form(contract: Contract | None = None) -> ContractForm:
+    """The contract form; its vendors are the chosen category's (and vendors with no contract yet), or every
+    vendor when asked for. The category comes from the form (POST), the query string (the first step of a new
+    contract, which works without JavaScript) or the contract."""
     form = ContractForm(obj=contract)
-    form.vendor_id.choices = select_choices(editing.vendor_choices())
     form.category_id.choices = select_choices(editing.category_choices())
+    if request.method == "GET":
+        chosen = as_id(request.args.get("category") or "")
+        if chosen and chosen in {c.value for c in form.category_id.choices}:
+            form.category_id.data = chosen
+        form.every_vendor.data = "1" if request.args.get("vendors") == "all" else ""
+    category_id = form.category_id.data if isinstance(form.category_id.data, int) else None
+    if form.every_vendor.data == "1":
+        vendors = editing.vendor_choices()
+    else:
+        vendors = editing.vendors_for_category(category_id, contract.vendor_id if contract else None)
+    form.vendor_id.choices = select_choices(vendors)
     return form
+
+
+def _name_the_vendor_refusal(form: ContractForm) -> None:
+    """A vendor outside the category's list gets a message saying why and what to do, not "Not a valid choice"."""
+    if form.vendor_id.errors and form.vendor_id.data not in {c.value for c in form.vendor_id.choices}:
+        category = dict(editing.category_choices()).get(form.category_id.data, "this category")
+        form.vendor_id.errors = [f"That vendor has no contract in {category}. Choose one of the vendors listed, or "
+                                 "“offer every vendor” for a vendor new to this category."]
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.PROCUREMENT)
 def new():
     form = _contract_form()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid:
+        _name_the_vendor_refusal(form)
+    if valid:
         try:
             contract = editing.create_contract(
                 {name: form[name].data for name in editing.CONTRACT_FIELDS}, current_user._get_current_object()
@@ -85,7 +111,10 @@ def new():
 def edit(contract_id: int):
     contract = _contract_or_404(contract_id)
     form = _contract_form(contract)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid:
+        _name_the_vendor_refusal(form)
+    if valid:
         try:
             editing.update_contract(contract, {name: form[name].data for name in editing.CONTRACT_FIELDS},
                                     current_user._get_current_object())
@@ -114,17 +143,90 @@ def _status_change(contract_id: int, change, done: str):
     return redirect(url_for("contracts.detail", contract_id=contract_id))
 
 
-@bp.route("/<int:contract_id>/activate", methods=["POST"])
+@dataclass(frozen=True)
+class StatusStep:
+    """What a confirm page says before a contract's status changes, and what it does."""
+
+    title: str
+    from_status: ContractStatus
+    consequences: tuple[str, ...]
+    checkbox: str
+    button: str
+    done: str
+    button_class: str = "btn-primary"
+
+
+STEPS = {
+    "activate": StatusStep(
+        "Activate contract", ContractStatus.DRAFT,
+        ("Its clauses are scored every month from the first month of its term.",
+         "Its number, vendor and category can no longer be changed; clause changes become dated amendments.",
+         "It counts in rankings and in work reallocation for its category.",
+         "This cannot be undone: an active contract never goes back to draft."),
+        "I understand that activating cannot be undone.", "Activate contract",
+        "Contract {number} is active: its clauses are now scored every month.", "btn-success"),
+    "close": StatusStep(
+        "Close contract", ContractStatus.ACTIVE,
+        ("No more monthly sheets can be uploaded and no clause can be amended.",
+         "It gets no work in reallocations from now on; its past scores and payments stay readable.",
+         "You cannot undo this yourself: only an administrator can reopen a closed contract."),
+        "I understand that closing cannot be undone by procurement.", "Close contract",
+        "Contract {number} is closed.", "btn-danger"),
+    "reopen": StatusStep(
+        "Reopen contract", ContractStatus.CLOSED,
+        ("The contract is active again: monthly sheets can be uploaded and clauses amended.",
+         "It counts again in rankings and work reallocation for its category.",
+         "Your reason is kept in the audit log with your name."),
+        "I understand that the contract becomes active again.", "Reopen contract",
+        "Contract {number} is reopened and active again.", "btn-primary"),
+}
+
+
+def _confirmed_status_change(contract_id: int, action: str):
+    """GET: the confirm page; POST: the change, only with the box ticked (and, to reopen, a reason)."""
+    contract = _contract_or_404(contract_id)
+    step = STEPS[action]
+    if contract.status != step.from_status:
+        flash(f"{contract.number} is {contract.status.value}: nothing to {action}.", "info")
+        return redirect(url_for("contracts.detail", contract_id=contract_id))
+    form = ReopenForm() if action == "reopen" else StatusChangeForm()
+    form.confirm.label.text = step.checkbox
+    form.submit.label.text = step.button
+    problems = editing.activation_problems(contract) if action == "activate" else []
+    if not problems and form.validate_on_submit():
+        actor = current_user._get_current_object()
+        try:
+            if action == "reopen":
+                editing.reopen_contract(contract, actor, form.reason.data)
+            else:
+                {"activate": editing.activate_contract, "close": editing.close_contract}[action](contract, actor)
+        except editing.ContractRuleError as exc:
+            discard_changes()
+            _show_problems(form, exc.problems)
+        else:
+            flash(step.done.format(number=contract.number), "success")
+            return redirect(url_for("contracts.detail", contract_id=contract_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("contracts/confirm.html", contract=contract, step=step, form=form, action=action,
+                           problems=[message for _field, message in problems]), status
+
+
+@bp.route("/<int:contract_id>/activate", methods=["GET", "POST"])
 @role_required(Role.PROCUREMENT)
 def activate(contract_id: int):
-    return _status_change(contract_id, editing.activate_contract,
-                          "Contract {number} is active: its clauses are now scored every month.")
+    return _confirmed_status_change(contract_id, "activate")
 
 
-@bp.route("/<int:contract_id>/close", methods=["POST"])
+@bp.route("/<int:contract_id>/close", methods=["GET", "POST"])
 @role_required(Role.PROCUREMENT)
 def close(contract_id: int):
-    return _status_change(contract_id, editing.close_contract, "Contract {number} is closed.")
+    return _confirmed_status_change(contract_id, "close")
+
+
+@bp.route("/<int:contract_id>/reopen", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def reopen(contract_id: int):
+    return _confirmed_status_change(contract_id, "reopen")
 
 
 def _render_clause_form(contract, form, clause=None, template=None):

@@ -41,6 +41,13 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
                  "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
                  "rank_best", "rank_worst", "review", "months_not_final"]
+# The .xlsx is read by people: the same columns as EXPORT_HEADER, in words. The CSV keeps the field names of the
+# command line (SPEC §6), which scripts rely on.
+XLSX_HEADER = ["Rank", "Vendor", "Score", "Insufficient data", "Probation", "Reasons", "Scored months",
+               "Observations (rows)", "Clauses met", "Clauses partly met", "Clauses failed", "Shrunk score (θ)",
+               "90 % interval, low", "90 % interval, high", "Compared with the category", "Best possible rank",
+               "Worst possible rank", "Review", "Months not final"]
+XLSX_SCORE_COLUMNS = {2: "0.0", 11: "0.0", 12: "0.0", 13: "0.0", 7: "#,##0"}
 CSV_INPUT_HEADER = ["category", "period", "window"]
 CSV_CATEGORY_HEADER = ["category_mean", "within_variance", "between_variance"]
 
@@ -334,23 +341,24 @@ def rankings_xlsx(request: RankingRequest) -> bytes:
     workbook = new_workbook()
     ranking = _ranking(request)
     u = ranking.uncertainty
-    add_sheet(workbook, "Rankings", EXPORT_HEADER, export_rows(ranking))
+    # Scores stored at full precision, shown to one decimal as on the page.
+    add_sheet(workbook, "Rankings", XLSX_HEADER, export_rows(ranking), number_formats=XLSX_SCORE_COLUMNS)
     periods = window_periods(request.period, request.window)
-    add_sheet(workbook, "Inputs", ["input", "value"], [
-        ["category", request.category.slug],
-        ["category name", request.category.name],
-        ["period", request.period],
-        ["window", request.window],
-        ["window months", f"{periods[0]} to {periods[-1]}"],
-        ["probation threshold", DEFAULT_PROBATION_THRESHOLD],
-        ["minimum scored months to rank", MIN_SCORED_PERIODS],
-        ["minimum observations to rank", MIN_OBSERVATIONS],
-        ["category_mean", u.category_mean],
-        ["within_variance", u.within_variance],
-        ["between_variance", u.between_variance],
-        ["no intervals because", u.why_none],
-        ["exported at (UTC)", utcnow().strftime("%Y-%m-%d %H:%M")],
-    ])
+    add_sheet(workbook, "Inputs", ["Input", "Value"], [
+        ["Service category", request.category.name],
+        ["Category slug", request.category.slug],
+        ["As of month", request.period],
+        ["Window (months)", request.window],
+        ["Months in the window", f"{periods[0]} to {periods[-1]}"],
+        ["Probation threshold", DEFAULT_PROBATION_THRESHOLD],
+        ["Fewest scored months to be ranked", MIN_SCORED_PERIODS],
+        ["Fewest observations (rows) to be ranked", MIN_OBSERVATIONS],
+        ["Category mean (μ)", u.category_mean],
+        ["Within-vendor variance (σ²)", u.within_variance],
+        ["Between-vendor variance (τ²)", u.between_variance],
+        ["No intervals because", u.why_none],
+        ["Exported at (UTC)", utcnow().strftime("%Y-%m-%d %H:%M")],
+    ], number_formats={1: "0.0###"})
     return workbook_bytes(workbook)
 
 

@@ -238,6 +238,13 @@ def upload_months(contract: Contract) -> list[str]:
     return list(reversed(period_range(contract.start_date.strftime("%Y-%m"), period_of(last))))
 
 
+def default_upload_month(months: list[str]) -> str | None:
+    """The month a picker starts on: the latest one that has ended, since this month's sheet is not due yet."""
+    current = period_of(today())
+    finished = [month for month in months if month < current]
+    return finished[0] if finished else (months[0] if months else None)
+
+
 def check_period(contract: Contract, period: str) -> None:
     if not is_period(period or ""):
         raise UploadRefused(f"'{period}' is not a month: write it as YYYY-MM, e.g. 2026-03.")

@@ -47,13 +47,17 @@ def _upload(upload_id: int) -> Upload:
 @bp.route("/contracts/<int:contract_id>/sheets", methods=["GET", "POST"])
 @role_required(Role.CONTRACT_MANAGER)
 def contract_sheets(contract_id: int):
-    from .flow import UploadRefused, limits_from_config, stage_upload, upload_months
+    from .flow import UploadRefused, default_upload_month, limits_from_config, stage_upload, upload_months
 
     contract = _contract(contract_id)
     user = current_user._get_current_object()
     require_assignment(user, contract)
     form = UploadForm()
-    form.period.choices = select_choices((p, p) for p in upload_months(contract))
+    months = upload_months(contract)
+    form.period.choices = select_choices((p, p) for p in months)
+    default_month = default_upload_month(months)
+    if request.method == "GET":
+        form.period.data = default_month
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
@@ -71,7 +75,7 @@ def contract_sheets(contract_id: int):
     uploads = list(db.session.scalars(
         select(Upload).options(joinedload(Upload.uploaded_by))
         .where(Upload.contract_id == contract.id).order_by(Upload.period.desc(), Upload.id.desc())))
-    template_period = request.args.get("period") or (form.period.choices[0].value if form.period.choices else None)
+    template_period = request.args.get("period") or default_month
     return render_template("uploads/contract_sheets.html", contract=contract, form=form, uploads=uploads,
                            template_period=template_period)
 

@@ -227,3 +227,63 @@ def sign_in(page: Page, base_url: str, email: str, password: str = DEMO_PASSWORD
         page.get_by_label("Authentication code").fill(pyotp.TOTP(totp_secret).now())
         with page.expect_navigation():
             page.get_by_role("button", name="Verify").click()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Accessibility: axe-core (shipped inside axe-playwright-python, no network) and the 390-px phone check.
+
+AXE_BLOCKING_IMPACTS = ("serious", "critical")
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The page's serious and critical axe-core findings, one line each: rule, impact, help and targets."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page).response
+    found = []
+    for violation in results["violations"]:
+        if violation["impact"] not in AXE_BLOCKING_IMPACTS:
+            continue
+        targets = ", ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+                            for node in violation["nodes"][:6])
+        more = f" (+{len(violation['nodes']) - 6} more)" if len(violation["nodes"]) > 6 else ""
+        found.append(f"{violation['id']} [{violation['impact']}] {violation['help']}: {targets}{more}")
+    return found
+
+
+def phone_width(page: Page) -> int:
+    """How wide the page is laid out on a 390-px phone (the document's scroll width); the viewport is put
+    back afterwards."""
+    before = page.viewport_size
+    page.set_viewport_size(PHONE_VIEWPORT)
+    try:
+        return int(page.evaluate("document.documentElement.scrollWidth"))
+    finally:
+        if before:
+            page.set_viewport_size(before)
+
+
+def accessibility_problems(page: Page, *, phone: bool = True) -> list[str]:
+    """Serious/critical axe findings at the desktop size and on a phone, and a page that scrolls sideways on a
+    390-px phone; an empty list when there is nothing to fix."""
+    problems = axe_violations(page)
+    if phone:
+        before = page.viewport_size
+        page.set_viewport_size(PHONE_VIEWPORT)
+        try:
+            width = int(page.evaluate("document.documentElement.scrollWidth"))
+            if width > PHONE_VIEWPORT["width"]:
+                problems.append(f"scrolls sideways on a 390-px phone: the page is {width} px wide")
+            problems += [f"on a phone: {p}" for p in axe_violations(page) if p not in problems]
+        finally:
+            if before:
+                page.set_viewport_size(before)
+    return problems
+
+
+def expect_accessible(page: Page, *, phone: bool = True) -> None:
+    """Fails the test on any serious or critical axe-core finding, or a page wider than a 390-px phone."""
+    problems = accessibility_problems(page, phone=phone)
+    if problems:
+        pytest.fail(f"{page.url} has accessibility problems:\n  " + "\n  ".join(problems), pytrace=False)

@@ -43,7 +43,8 @@ def expect_flash(page: Page, text: str | re.Pattern) -> None:
     expect(page.get_by_role("alert").filter(has_text=text)).to_be_visible()
 
 
-def test_procurement_officer_drafts_adjusts_and_activates_a_contract(page: Page, city_server: str):
+def test_procurement_officer_drafts_adjusts_and_activates_a_contract(page: Page, city_server: str, console_guard):
+    console_guard.allow(r"status of 400 .*/activate\)")  # the confirm step sent back without its box ticked
     base = city_server
     sign_in(page, base, PROCUREMENT)
 
@@ -51,10 +52,15 @@ def test_procurement_officer_drafts_adjusts_and_activates_a_contract(page: Page,
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contracts").click()
     page.get_by_role("link", name="New contract").click()
     expect(page.get_by_role("heading", name="New contract", level=1)).to_be_visible()
+    # The category first: the vendor list then offers the vendors that work in it (no script needed).
+    expect(page.get_by_label("Vendor")).to_have_count(0)
+    page.get_by_label("Service category").select_option(label="Asphalt resurfacing")
+    page.get_by_role("button", name="Show its vendors").click()
+    offered = page.get_by_label("Vendor").locator("option").all_inner_texts()
+    assert VENDOR in offered and "Brightway Electric" not in offered, offered  # street lights only
     page.get_by_label("Contract number").fill(NUMBER)
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Vendor").select_option(label=VENDOR)
-    page.get_by_label("Service category").select_option(label="Asphalt resurfacing")
     page.get_by_label("Start date").fill("2027-01-01")
     page.get_by_label("End date").fill("2028-12-31")
     page.get_by_label("Contract value ($)").fill("980000")
@@ -101,12 +107,17 @@ def test_procurement_officer_drafts_adjusts_and_activates_a_contract(page: Page,
         expect(clause_row(page, key).locator("td").nth(7)).to_have_text("20.0")
 
     # --- activation is refused while the weights sum to 60 --------------------------------------
-    page.get_by_role("button", name="Activate contract").click()
+    # The confirm step names what stands in the way before asking anything.
+    page.get_by_role("link", name="Activate contract…").click()
+    expect(page).to_have_url(f"{contract_url}/activate")
+    expect(page.get_by_test_id("confirm-problems")).to_contain_text(
+        f"From {FIRST_MONTH}: weights of the clauses in force sum to 60, not 100.")
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+    save_screenshot(page, "procurement-activation-confirm-refused")
+    page.get_by_role("link", name="Back to the contract to fix them").click()
     expect(page).to_have_url(contract_url)
-    expect_flash(page, f"{NUMBER} was not changed:")
-    expect_flash(page, f"From {FIRST_MONTH}: weights of the clauses in force sum to 60, not 100.")
     expect(heading.locator(".badge")).to_have_text("Draft")
-    expect(page.get_by_role("button", name="Activate contract")).to_be_visible()
+    expect(page.get_by_role("link", name="Activate contract…")).to_be_visible()
     # The clauses table says the same, and what to do about it on a draft.
     expect(page.locator(".alert-warning")).to_have_text(
         f"From {FIRST_MONTH}: weights of the clauses in force sum to 60, not 100. "
@@ -144,13 +155,19 @@ def test_procurement_officer_drafts_adjusts_and_activates_a_contract(page: Page,
     expect(adjusted.nth(7)).to_have_text("60.0")
 
     # --- activation, now that the three weigh 20 + 20 + 60 = 100 --------------------------------
-    page.get_by_role("button", name="Activate contract").click()
+    page.get_by_role("link", name="Activate contract…").click()
+    expect(page.get_by_test_id("confirm-consequences")).to_contain_text("This cannot be undone")
+    page.get_by_role("button", name="Activate contract", exact=True).click()  # without the box: refused
+    expect(page.get_by_text("Tick the box to confirm; nothing was changed.")).to_be_visible()
+    page.get_by_label("I understand that activating cannot be undone.").check()
+    save_screenshot(page, "procurement-activation-confirm")
+    page.get_by_role("button", name="Activate contract", exact=True).click()
     expect(page).to_have_url(contract_url)
     expect_flash(page, f"Contract {NUMBER} is active: its clauses are now scored every month.")
     expect(heading.locator(".badge")).to_have_text("Active")
     expect(page.get_by_role("button", name="Activate contract")).to_have_count(0)
     actions = page.get_by_test_id("contract-actions")
-    expect(actions.get_by_role("button", name="Close contract")).to_be_visible()
+    expect(actions.get_by_role("link", name="Close contract…")).to_be_visible()
     expect(actions.get_by_role("link", name="Add clause (amendment)")).to_be_visible()
     expect(page.locator(".alert-danger, .alert-warning")).to_have_count(0)
     expect(page.get_by_test_id("clauses").locator("tbody tr")).to_have_count(3)
