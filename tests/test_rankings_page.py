@@ -37,7 +37,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 XLSX_HEADER = ["Rank", "Vendor", "Score", "Insufficient data", "Probation", "Reasons", "Scored months",
                "Observations (rows)", "Clauses met", "Clauses partly met", "Clauses failed", "Shrunk score (θ)",
                "90 % interval, low", "90 % interval, high", "Compared with the category", "Best possible rank",
-               "Worst possible rank"]
+               "Worst possible rank", "Review", "Months not final"]
 EXPORT_HEADER = ["rank", "vendor", "score", "insufficient_data", "probation", "reasons", "periods", "observations",
                  "met", "partial", "failed", "shrunk_score", "interval_low", "interval_high", "comparison",
                  "rank_best", "rank_worst", "review", "months_not_final"]
