@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from .categories.views import bp as categories_bp
     from .contracts.views import bp as contracts_bp
     from .dashboard.views import bp as dashboard_bp
+    from .data_calendar.views import bp as data_calendar_bp
     from .disputes.views import bp as disputes_bp
     from .glossary.views import bp as glossary_bp
     from .health.views import bp as health_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
         vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,
+        data_calendar_bp,
     ):
         app.register_blueprint(blueprint)
 

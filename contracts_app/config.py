@@ -87,6 +87,7 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # The daily reminder tells people about a pending milestone from this many days before it is due.
         "MILESTONE_REMINDER_DAYS": _env_int("MILESTONE_REMINDER_DAYS", 3),
+        "REVIEW_REMINDER_DAYS": _env_int("REVIEW_REMINDER_DAYS", 3),
         # Cookies: secure by default; `make run` on plain http turns SESSION_COOKIE_SECURE off.
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,

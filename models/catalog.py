@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 class ServiceCategory(Model):
     __tablename__ = "service_categories"
-    __table_args__ = (CheckConstraint("review_days BETWEEN 1 AND 90", name="review_days_range"),)
+    __table_args__ = (CheckConstraint("review_days BETWEEN 1 AND 90", name="review_days_range"),
+                      CheckConstraint("sheet_due_days BETWEEN 1 AND 60", name="sheet_due_days_range"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -27,6 +28,8 @@ class ServiceCategory(Model):
     context_columns: Mapped[list] = mapped_column(JSONType, default=list)
     # SPEC §8: days a committed month stays provisional, open to the vendor's comments and disputes.
     review_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Issue 15: a month's sheet is due this many days after the month ends; later it is overdue.
+    sheet_due_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contracts: Mapped[list[Contract]] = relationship(lazy="raise_on_sql", back_populates="category")

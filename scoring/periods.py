@@ -45,6 +45,11 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def sheet_due_on(period: str, due_days: int) -> date:
+    """The day a month's sheet is due: `due_days` after the month's last day (a category setting)."""
+    return date.fromordinal(period_bounds(period)[1].toordinal() + due_days)
+
+
 def period_bounds(period: str) -> tuple[date, date]:
     year, month = parse_period(period)
     first = date(year, month, 1)

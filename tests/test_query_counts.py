@@ -50,6 +50,7 @@ BOUNDS = {
     "library": 4,
     "admin users": 3,
     "audit log": 4,
+    "data calendar": 11,
 }
 IGNORED = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK TO|BEGIN|COMMIT|ROLLBACK)\b", re.I)
 
@@ -131,6 +132,7 @@ def _pages(city: City) -> dict[str, tuple[Role, str]]:
         "library": (Role.PROCUREMENT, "/library/"),
         "admin users": (Role.ADMIN, "/admin/users"),
         "audit log": (Role.ADMIN, "/admin/audit"),
+        "data calendar": (Role.CONTRACT_MANAGER, "/calendar/?from=2026-01&to=2026-06"),
     }
 
 

@@ -53,4 +53,9 @@ class CategoryForm(FlaskForm):
         description="How many days after a month's sheet is committed the vendor may comment on it and dispute it "
                     "(1 to 90). Until then the month is provisional.",
     )
+    sheet_due_days = StringField(
+        "Sheet due (days after month end)", default="10", render_kw=REQUIRED,
+        description="How many days after a month ends its performance sheet is due from the contract manager "
+                    "(1 to 60). Later it shows as overdue and the manager is reminded.",
+    )
     submit = SubmitField("Save category")

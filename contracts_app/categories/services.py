@@ -18,6 +18,7 @@ SLUG_MAX = 80
 NAME_MAX = 200
 UNIT_MAX = 40
 REVIEW_DAYS_MIN, REVIEW_DAYS_MAX = 1, 90  # SPEC §8; the database checks the same range
+SHEET_DUE_DAYS_MIN, SHEET_DUE_DAYS_MAX, DEFAULT_SHEET_DUE_DAYS = 1, 60, 10  # the database checks the same range
 # Uploads whose sheets are stored against the category's slug and row key: once committed (and
 # still readable after being superseded), renaming either would orphan them.
 LOCKING_UPLOADS = (UploadStatus.COMMITTED, UploadStatus.SUPERSEDED)
@@ -156,6 +157,14 @@ def _clean(data: Mapping, category: ServiceCategory | None) -> dict:
             return DEFAULT_REVIEW_DAYS
         return int(value)
 
+    def sheet_due_days() -> int:
+        value = str(data.get("sheet_due_days") or "").strip() or str(DEFAULT_SHEET_DUE_DAYS)
+        if not value.isdigit() or not SHEET_DUE_DAYS_MIN <= int(value) <= SHEET_DUE_DAYS_MAX:
+            fail("sheet_due_days", f"Enter a whole number of days between {SHEET_DUE_DAYS_MIN} and "
+                                   f"{SHEET_DUE_DAYS_MAX}, for example 10; '{value}' is not.")
+            return DEFAULT_SHEET_DUE_DAYS
+        return int(value)
+
     values = {
         "slug": slug("slug", "Enter a slug, for example asphalt-resurfacing.", "asphalt-resurfacing"),
         "name": text("name", NAME_MAX, "Enter the category's name."),
@@ -164,6 +173,7 @@ def _clean(data: Mapping, category: ServiceCategory | None) -> dict:
         "date_column": slug("date_column", "Enter the date column, for example completed_on.", "completed_on"),
         "context_columns": split_columns(data.get("context_columns")),
         "review_days": review_days(),
+        "sheet_due_days": sheet_due_days(),
     }
 
     for column in values["context_columns"]:

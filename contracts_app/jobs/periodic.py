@@ -1,4 +1,5 @@
-"""Jobs on a schedule (queue.py registers them with Huey's crontab): stale staged sheets, milestone reminders."""
+"""Jobs on a schedule (queue.py registers them with Huey's crontab): stale staged sheets, milestone reminders,
+the data calendar's reminders."""
 from __future__ import annotations
 
 import logging
@@ -47,3 +48,15 @@ def remind_milestones_due() -> int:
     if written:
         log.info("sent %s milestone reminders", written)
     return written
+
+
+def send_reminders() -> int:
+    """Daily: overdue sheets to their contract managers, closing review windows to vendor users (README
+    "Data calendar and reminders"); once per person, kind and day however often it runs."""
+    from ..data_calendar.reminders import send_reminders as send
+
+    sent = len(send())
+    commit_now()
+    if sent:
+        log.info("sent %s data reminders", sent)
+    return sent

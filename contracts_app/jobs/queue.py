@@ -93,6 +93,13 @@ def install_queue(app: Flask, huey: Huey) -> None:
         with app.app_context():
             remind_milestones_due()
 
+    @huey.periodic_task(crontab(hour="6", minute="10"), name="send_reminders")
+    def send_reminders_task() -> None:
+        from .periodic import send_reminders
+
+        with app.app_context():
+            send_reminders()
+
     app.extensions["jobs_task"] = run_job_task
     app.extensions["huey"] = huey
 

@@ -57,7 +57,9 @@ def contract_sheets(contract_id: int):
     form.period.choices = select_choices((p, p) for p in months)
     default_month = default_upload_month(months)
     if request.method == "GET":
-        form.period.data = default_month
+        # The data calendar links to a missing month with ?period=; otherwise the latest finished month.
+        asked = request.args.get("period")
+        form.period.data = asked if asked in months else default_month
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
