@@ -5,13 +5,14 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from itertools import repeat, zip_longest
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
 from .headers import ColumnMatch, normalise_header
 from .limits import column_letters
-from .reader import RawSheet
+from .reader import RawSheet, collector_paused
 from .values import NumberStyle, identifier, parse_dates, parse_numbers, parse_yes_no, shown, text
 
 REPORT_LIST_LIMIT = 500  # problems listed in a stored report; the counts are always complete
@@ -194,7 +195,9 @@ class _Checker:
         self.period = period
         self.report = CheckReport(sheet_name=raw.sheet_name, header_row=raw.header_row, columns=list(raw.columns))
         self.row_numbers = [number for number, _ in raw.rows]
-        self._columns: list[tuple] | None = None
+        self._grid = [cells for _, cells in raw.rows]
+        self._narrowest = min(map(len, self._grid), default=0)
+        self._columns: dict[int, list] = {}
         self.index: dict[str, int] = {}
         self.headers: dict[str, str] = {}
         self.style = NumberStyle(decimal_comma=raw.decimal_comma)
@@ -237,16 +240,26 @@ class _Checker:
                     message=f"missing required column {key}{what}; expected a header {key}{also}"))
         return self.spec.row_key in self.index and self.spec.date_column in self.index
 
-    def cells(self, key: str) -> list | tuple:
+    def cells(self, key: str) -> list:
+        """One column's cells (None past a short row), taken out once and only for the columns checked."""
         index = self.index.get(key)
-        if self._columns is None:  # one transpose for the whole sheet, done in C
-            self._columns = list(zip_longest(*(cells for _, cells in self.raw.rows)))
-        if index is None or index >= len(self._columns):
-            return [None] * len(self.raw.rows)
-        return self._columns[index]
+        if index is None:
+            return [None] * len(self._grid)
+        column = self._columns.get(index)
+        if column is None:
+            if index < self._narrowest:
+                column = list(map(itemgetter(index), self._grid))  # in C: no Python code per cell
+            else:
+                column = [cells[index] if index < len(cells) else None for cells in self._grid]
+            self._columns[index] = column
+        return column
 
     def row_keys(self) -> list[str]:
-        keys = [identifier(cell) for cell in self.cells(self.spec.row_key)]
+        cells = self.cells(self.spec.row_key)
+        keys = list(map(str.strip, cells)) if set(map(type, cells)) == {str} else list(map(identifier, cells))
+        distinct = set(keys)
+        if len(distinct) == len(keys) and "" not in distinct:  # the usual case: every key there, once
+            return keys
         first_seen: dict[str, int] = {}
         for i, key in enumerate(keys):
             if not key:
@@ -264,6 +277,9 @@ class _Checker:
         dates, bad = parse_dates(cells)
         for i in bad:
             self.error(i, key, cells[i], "not a date: write it as YYYY-MM-DD")
+        distinct = set(dates)
+        if all(day is not None and f"{day.year:04d}-{day.month:02d}" == self.period for day in distinct):
+            return dates  # the usual case: every row dated inside the period
         bad_set = set(bad)
         for i, day in enumerate(dates):
             if day is None and i not in bad_set:
@@ -333,6 +349,12 @@ def check_sheet(
     holds it; `history[key]` sums up the contract's earlier values of a clause (`history_stats`).
     Rows with an error are marked left out, so a preview scores only what would be stored.
     """
+    with collector_paused():  # a million cells and no cycles among them: nothing for the collector to find
+        return _check(raw, spec, period, committed_elsewhere, history or {})
+
+
+def _check(raw: RawSheet, spec: SheetSpec, period: str, committed_elsewhere: Callable[[set[str]], Mapping[str, str]],
+           history: Mapping[str, HistoryStats | None]) -> CheckReport:
     checker = _Checker(raw, spec, period)
     if not checker.map_columns():
         return checker.report
@@ -346,7 +368,7 @@ def check_sheet(
     for key in spec.denominators:
         if key in checker.index:
             columns[key] = checker.numbers(key, None)
-    _flag_far_from_history(checker, spec, columns, history or {})
+    _flag_far_from_history(checker, spec, columns, history)
     for key, label in committed_elsewhere({k for k in keys if k}).items():
         for i in (i for i, k in enumerate(keys) if k == key):
             checker.error(i, spec.row_key, key, f"{spec.row_key} {key} was already committed for this contract "
