@@ -91,6 +91,9 @@ class CheckedRows:
         return len(self.row_numbers)
 
     left_out: set[int] = field(default_factory=set)  # indexes of rows with an error: never previewed
+    # The same values as floats (NaN when missing, yes/no as 1/0), kept by the check so scoring does not
+    # convert 100,000 Python objects again; a column without one is scored from its list.
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, key: str) -> list:
         return self.values.get(key) or [None] * len(self)
@@ -101,6 +104,18 @@ class CheckedRows:
         if not self.left_out:
             return column
         return [value for i, value in enumerate(column) if i not in self.left_out]
+
+    def floats(self, key: str) -> np.ndarray | list:
+        """column(key) for scoring: the kept float array when there is one (scoring reads both alike)."""
+        array = self.arrays.get(key)
+        return self.column(key) if array is None else array
+
+    def passed_floats(self, key: str) -> np.ndarray | list:
+        """passed(key) for scoring, from the kept float array when there is one."""
+        array = self.arrays.get(key)
+        if array is None:
+            return self.passed(key)
+        return np.delete(array, sorted(self.left_out)) if self.left_out else array
 
     def records(self) -> Iterator[tuple[int, str, date | None, dict, dict]]:
         """(row number, key, work date, values, context) per row, as they are stored."""
@@ -326,6 +341,8 @@ class _Checker:
         return values
 
     def formulas(self) -> None:
+        if not self.raw.formula_without_value:
+            return
         by_index = {index: key for key, index in self.index.items()}
         position = {number: i for i, number in enumerate(self.row_numbers)}
         for row, column in sorted(self.raw.formula_without_value):
@@ -411,13 +428,17 @@ def _flag_far_from_history(checker: _Checker, spec: SheetSpec, columns: Mapping,
 
 def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> CheckedRows:
     values: dict[str, list] = {}
+    arrays: dict[str, np.ndarray] = {}
     for key, column in columns.items():
         if isinstance(column, np.ndarray):
-            # NaN (empty cell) becomes None: missing, never zero.
-            values[key] = np.where(np.isnan(column), None, column).tolist()  # type: ignore[call-overload]
+            values[key] = column.tolist()
+            for i in np.flatnonzero(np.isnan(column)).tolist():  # NaN (empty cell) becomes None: missing, never zero
+                values[key][i] = None
+            arrays[key] = column
         else:
             values[key] = column
+            arrays[key] = np.array(column, dtype=float)  # yes/no: 1.0, 0.0, NaN as scoring reads them
     context = {key: [c.strip() or None if type(c) is str else text(c) for c in checker.cells(key)]
                for key in checker.spec.context_columns if key in checker.index}
     return CheckedRows(row_numbers=checker.row_numbers, row_keys=keys, work_dates=dates, values=values,
-                       context=context)
+                       context=context, arrays=arrays)
