@@ -1,9 +1,9 @@
 """Storing a checked sheet's rows as observations: the one commit path for uploads and the demo."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 
 import orjson
@@ -89,24 +89,53 @@ def _insert_observations(upload: Upload, rows: CheckedRows) -> None:
         if dialect.name == "postgresql":
             driver = connection.connection.driver_connection
             with driver.cursor() as cursor, cursor.copy(f"COPY observations ({names}) FROM STDIN") as copy:
-                for row in observation_rows(upload, rows, iso_dates=False):
-                    copy.write_row(row)
+                for chunk in copy_text(upload, rows):
+                    copy.write(chunk)
             return
         marks = ", ".join("?" * len(OBSERVATION_COLUMNS))
         connection.exec_driver_sql(f"INSERT INTO observations ({names}) VALUES ({marks})",
-                                   list(observation_rows(upload, rows, iso_dates=True)))
+                                   list(observation_rows(upload, rows)))
 
 
-def observation_rows(upload: Upload, rows: CheckedRows, *, iso_dates: bool) -> Iterator[tuple]:
+def _iso_days(work_dates: list, empty: str | None) -> Iterator:
+    """Each work date as YYYY-MM-DD (`empty` for none); a month has about 31 distinct dates."""
+    days: dict = {day: day.isoformat() for day in set(work_dates) if day is not None}
+    days[None] = empty
+    return map(days.__getitem__, work_dates)
+
+
+def observation_rows(upload: Upload, rows: CheckedRows) -> Iterator[tuple]:
     """One tuple per row in OBSERVATION_COLUMNS order, values and context as JSON text, zipped in C."""
     count = len(rows)
-    work_dates: Iterable = rows.work_dates
-    if iso_dates:
-        days = {day: day.isoformat() for day in set(rows.work_dates) if day is not None}
-        days[None] = None  # type: ignore[index]
-        work_dates = map(days.__getitem__, rows.work_dates)
     return zip(repeat(upload.id, count), repeat(upload.contract_id), repeat(upload.period), rows.row_numbers,
-               rows.row_keys, work_dates, json_objects(rows.values, count), json_objects(rows.context, count))
+               rows.row_keys, _iso_days(rows.work_dates, None), json_objects(rows.values, count),
+               json_objects(rows.context, count))
+
+
+COPY_CHUNK_ROWS = 10_000  # rows per piece of COPY text: about 1.5 MB, so no text of the whole sheet is built
+COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(upload: Upload, rows: CheckedRows) -> Iterator[str]:
+    """The rows in COPY's text format, in pieces of COPY_CHUNK_ROWS rows, each line formatted in C."""
+    count = len(rows)
+    line = "\t".join([str(upload.id), str(upload.contract_id), copy_escaped([upload.period])[0].replace("%", "%%"),
+                      *["%s"] * 5]) + "\n"
+    lines = map(line.__mod__, zip(rows.row_numbers, copy_escaped(rows.row_keys), _iso_days(rows.work_dates, "\\N"),
+                                  copy_escaped(json_objects(rows.values, count)),
+                                  copy_escaped(json_objects(rows.context, count)), strict=False))
+    while chunk := "".join(islice(lines, COPY_CHUNK_ROWS)):
+        yield chunk
+
+
+def copy_escaped(column: list[str]) -> list[str]:
+    """Text fields for COPY: backslash, tab, newline and carriage return escaped. One scan of the joined column
+    finds whether any field needs it (row keys and numbers' JSON never do)."""
+    joined = "\x00".join(column)
+    if not any(special in joined for special in COPY_SPECIAL):
+        return column
+    return [field.translate(COPY_ESCAPES) for field in column]
 
 
 PLAIN_JSON_KINDS = frozenset({float, int, bool, type(None)})  # their JSON text never holds a comma
