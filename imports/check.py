@@ -438,7 +438,18 @@ def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> 
         else:
             values[key] = column
             arrays[key] = np.array(column, dtype=float)  # yes/no: 1.0, 0.0, NaN as scoring reads them
-    context = {key: [c.strip() or None if type(c) is str else text(c) for c in checker.cells(key)]
-               for key in checker.spec.context_columns if key in checker.index}
+    context = {key: _context_texts(checker.cells(key)) for key in checker.spec.context_columns if key in checker.index}
     return CheckedRows(row_numbers=checker.row_numbers, row_keys=keys, work_dates=dates, values=values,
                        context=context, arrays=arrays)
+
+
+def _context_text(cell) -> str | None:
+    return (cell.strip() or None) if type(cell) is str else text(cell)
+
+
+def _context_texts(cells: list) -> list[str | None]:
+    """A context column as stored text: a column of text by its distinct values (a street repeats), else cell by cell."""
+    if set(map(type, cells)) <= {str, type(None)}:
+        texts = {cell: _context_text(cell) for cell in set(cells)}
+        return list(map(texts.__getitem__, cells))
+    return list(map(_context_text, cells))
