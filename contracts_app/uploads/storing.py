@@ -76,9 +76,9 @@ OBSERVATION_COLUMNS = ("upload_id", "contract_id", "period", "row_number", "row_
 def _insert_observations(upload: Upload, rows: CheckedRows) -> None:
     """Observations straight to the driver: 100,000 rows must store in about the time the database takes.
 
-    PostgreSQL gets them through COPY (psycopg 3, streamed row by row by its C writer), SQLite through one
+    PostgreSQL gets them through COPY (psycopg 3) as text streamed in pieces (copy_text), SQLite through one
     executemany; the ORM's bulk path would spend most of its time building parameters. The JSON of each
-    row is built column at a time (observation_rows), never through a dict per row.
+    row is built column at a time (json_objects), never through a dict per row.
     """
     if not len(rows):
         return
