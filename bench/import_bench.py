@@ -8,7 +8,9 @@ process so its peak memory is its own:
   import - the full import: check, commit, observations stored
 Targets (issue 13, on SQLite and PostgreSQL alike): import <= 1.5 x floor, check <= 1.2 x floor, peak <= 400 MB.
 Run: .venv/bin/python -m bench.import_bench [--rows N] [--repeat K] [--database postgresql://user@host/db]
-(the PostgreSQL database's public schema is dropped and recreated: give it a scratch database)
+     [--no-sqlite]
+SQLite always runs (unless --no-sqlite); with --database, PostgreSQL too, on the same sheet, and one table
+sums up both. The PostgreSQL database's public schema is dropped and recreated: give it a scratch database.
 """
 from __future__ import annotations
 
@@ -148,12 +150,49 @@ def run_stage(*args: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+TARGETS = {"check": 1.2, "import": 1.5}
+PEAK_TARGET_MB = 400
+
+
+def measure(sheet: Path, workdir: Path, database_url: str, repeat: int) -> dict:
+    """Median seconds and peak memory of floor, check and import on one database (SQLite when url is empty)."""
+    database = database_url or str(workdir / "app.sqlite3")
+    run_stage("setup", str(workdir), str(database))
+    results: dict[str, list[dict]] = {"floor": [], "check": [], "import": []}
+    for _ in range(repeat):  # interleaved, so drift in the machine hits every stage alike
+        results["floor"].append(run_stage("floor", str(sheet), str(workdir), database_url))
+        results["check"].append(run_stage("check", str(sheet), str(workdir), str(database)))
+        results["import"].append(run_stage("import", str(sheet), str(workdir), str(database)))
+    name = "PostgreSQL" if database_url else "SQLite"
+    print(f"\n{name}")
+    for kind, runs in results.items():
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        print(f"  {kind:<7} median {statistics.median(r['seconds'] for r in runs):6.2f} s  (runs: {times})  "
+              f"peak {max(r['peak_mb'] for r in runs):6.0f} MB")
+    return {kind: {"seconds": statistics.median(r["seconds"] for r in runs), "peak_mb": max(r["peak_mb"] for r in runs)}
+            for kind, runs in results.items()}
+
+
+def summary(name: str, measured: dict) -> tuple[str, bool]:
+    """One line of the table and whether every target is met."""
+    floor = measured["floor"]["seconds"]
+    ratios = {kind: measured[kind]["seconds"] / floor for kind in TARGETS}
+    peak = max(measured["check"]["peak_mb"], measured["import"]["peak_mb"])
+    met = all(ratios[kind] <= TARGETS[kind] for kind in TARGETS) and peak <= PEAK_TARGET_MB
+    marks = {kind: "ok" if ratios[kind] <= TARGETS[kind] else "MISSED" for kind in TARGETS}
+    line = (f"{name:<10} {floor:7.2f} {measured['check']['seconds']:7.2f} {measured['import']['seconds']:8.2f} "
+            f"{ratios['check']:6.2f} {marks['check']:<6} {ratios['import']:6.2f} {marks['import']:<6} {peak:6.0f} "
+            f"{'ok' if peak <= PEAK_TARGET_MB else 'MISSED'}")
+    return line, met
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stage", nargs="+")
-    parser.add_argument("--database", default="", help="a scratch PostgreSQL database URL (default: SQLite)")
+    parser.add_argument("--database", default="", help="a scratch PostgreSQL database URL: measured after SQLite")
+    parser.add_argument("--no-sqlite", action="store_true", help="with --database, measure PostgreSQL only")
     args = parser.parse_args()
     if args.stage:
         kind, *paths = args.stage
@@ -162,31 +201,27 @@ def main() -> None:
             kind, lambda: stage_app(kind, *paths))()
         print(json.dumps(result))
         return
+    databases = [("SQLite", "")] * (not (args.no_sqlite and args.database))
+    databases += [("PostgreSQL", args.database)] * bool(args.database)
+    measured = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         sheet = workdir / "bench.xlsx"
-        database = args.database or str(workdir / "app.sqlite3")
         started = time.perf_counter()
         write_sheet(sheet, args.rows)
         print(f"sheet: {args.rows:,} rows, {sheet.stat().st_size / 1e6:.1f} MB, written in "
-              f"{time.perf_counter() - started:.1f} s")
-        print(f"database: {'PostgreSQL' if args.database else 'SQLite'}")
-        run_stage("setup", str(workdir), str(database))
-        results: dict[str, list[dict]] = {"floor": [], "check": [], "import": []}
-        for _ in range(args.repeat):  # interleaved, so drift in the machine hits every stage alike
-            results["floor"].append(run_stage("floor", str(sheet), str(workdir), args.database))
-            results["check"].append(run_stage("check", str(sheet), str(workdir), str(database)))
-            results["import"].append(run_stage("import", str(sheet), str(workdir), str(database)))
-    median = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
-    peak = {k: max(r["peak_mb"] for r in v) for k, v in results.items()}
-    for kind in results:
-        times = ", ".join(f"{r['seconds']:.2f}" for r in results[kind])
-        print(f"{kind:<7} median {median[kind]:6.2f} s  (runs: {times})  peak {peak[kind]:6.0f} MB")
-    check_ratio, import_ratio = median["check"] / median["floor"], median["import"] / median["floor"]
-    print(f"check / floor  = {check_ratio:.2f}  (target <= 1.2)  {'OK' if check_ratio <= 1.2 else 'MISSED'}")
-    print(f"import / floor = {import_ratio:.2f}  (target <= 1.5)  {'OK' if import_ratio <= 1.5 else 'MISSED'}")
-    worst = max(peak["check"], peak["import"])
-    print(f"peak memory    = {worst:.0f} MB  (target <= 400)  {'OK' if worst <= 400 else 'MISSED'}")
+              f"{time.perf_counter() - started:.1f} s; medians of {args.repeat}")
+        for name, url in databases:
+            measured[name] = measure(sheet, workdir, url, args.repeat)
+    print(f"\n{'database':<10} {'floor s':>7} {'check s':>7} {'import s':>8} {'check/floor':<13} "
+          f"{'import/floor':<13} {'peak MB':<9}")
+    every_target = True
+    for name, result in measured.items():
+        line, met = summary(name, result)
+        every_target &= met
+        print(line)
+    print(f"targets (check <= {TARGETS['check']} x floor, import <= {TARGETS['import']} x floor, peak <= "
+          f"{PEAK_TARGET_MB} MB): {'met' if every_target else 'MISSED'} on {', '.join(measured)}")
 
 
 if __name__ == "__main__":

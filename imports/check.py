@@ -5,13 +5,14 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from itertools import repeat, zip_longest
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
 from .headers import ColumnMatch, normalise_header
 from .limits import column_letters
-from .reader import RawSheet
+from .reader import RawSheet, collector_paused
 from .values import NumberStyle, identifier, parse_dates, parse_numbers, parse_yes_no, shown, text
 
 REPORT_LIST_LIMIT = 500  # problems listed in a stored report; the counts are always complete
@@ -90,6 +91,9 @@ class CheckedRows:
         return len(self.row_numbers)
 
     left_out: set[int] = field(default_factory=set)  # indexes of rows with an error: never previewed
+    # The same values as floats (NaN when missing, yes/no as 1/0), kept by the check so scoring does not
+    # convert 100,000 Python objects again; a column without one is scored from its list.
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, key: str) -> list:
         return self.values.get(key) or [None] * len(self)
@@ -100,6 +104,18 @@ class CheckedRows:
         if not self.left_out:
             return column
         return [value for i, value in enumerate(column) if i not in self.left_out]
+
+    def floats(self, key: str) -> np.ndarray | list:
+        """column(key) for scoring: the kept float array when there is one (scoring reads both alike)."""
+        array = self.arrays.get(key)
+        return self.column(key) if array is None else array
+
+    def passed_floats(self, key: str) -> np.ndarray | list:
+        """passed(key) for scoring, from the kept float array when there is one."""
+        array = self.arrays.get(key)
+        if array is None:
+            return self.passed(key)
+        return np.delete(array, sorted(self.left_out)) if self.left_out else array
 
     def records(self) -> Iterator[tuple[int, str, date | None, dict, dict]]:
         """(row number, key, work date, values, context) per row, as they are stored."""
@@ -194,7 +210,9 @@ class _Checker:
         self.period = period
         self.report = CheckReport(sheet_name=raw.sheet_name, header_row=raw.header_row, columns=list(raw.columns))
         self.row_numbers = [number for number, _ in raw.rows]
-        self._columns: list[tuple] | None = None
+        self._grid = [cells for _, cells in raw.rows]
+        self._narrowest = min(map(len, self._grid), default=0)
+        self._columns: dict[int, list] = {}
         self.index: dict[str, int] = {}
         self.headers: dict[str, str] = {}
         self.style = NumberStyle(decimal_comma=raw.decimal_comma)
@@ -237,16 +255,26 @@ class _Checker:
                     message=f"missing required column {key}{what}; expected a header {key}{also}"))
         return self.spec.row_key in self.index and self.spec.date_column in self.index
 
-    def cells(self, key: str) -> list | tuple:
+    def cells(self, key: str) -> list:
+        """One column's cells (None past a short row), taken out once and only for the columns checked."""
         index = self.index.get(key)
-        if self._columns is None:  # one transpose for the whole sheet, done in C
-            self._columns = list(zip_longest(*(cells for _, cells in self.raw.rows)))
-        if index is None or index >= len(self._columns):
-            return [None] * len(self.raw.rows)
-        return self._columns[index]
+        if index is None:
+            return [None] * len(self._grid)
+        column = self._columns.get(index)
+        if column is None:
+            if index < self._narrowest:
+                column = list(map(itemgetter(index), self._grid))  # in C: no Python code per cell
+            else:
+                column = [cells[index] if index < len(cells) else None for cells in self._grid]
+            self._columns[index] = column
+        return column
 
     def row_keys(self) -> list[str]:
-        keys = [identifier(cell) for cell in self.cells(self.spec.row_key)]
+        cells = self.cells(self.spec.row_key)
+        keys = list(map(str.strip, cells)) if set(map(type, cells)) == {str} else list(map(identifier, cells))
+        distinct = set(keys)
+        if len(distinct) == len(keys) and "" not in distinct:  # the usual case: every key there, once
+            return keys
         first_seen: dict[str, int] = {}
         for i, key in enumerate(keys):
             if not key:
@@ -264,6 +292,9 @@ class _Checker:
         dates, bad = parse_dates(cells)
         for i in bad:
             self.error(i, key, cells[i], "not a date: write it as YYYY-MM-DD")
+        distinct = set(dates)
+        if all(day is not None and f"{day.year:04d}-{day.month:02d}" == self.period for day in distinct):
+            return dates  # the usual case: every row dated inside the period
         bad_set = set(bad)
         for i, day in enumerate(dates):
             if day is None and i not in bad_set:
@@ -310,6 +341,8 @@ class _Checker:
         return values
 
     def formulas(self) -> None:
+        if not self.raw.formula_without_value:
+            return
         by_index = {index: key for key, index in self.index.items()}
         position = {number: i for i, number in enumerate(self.row_numbers)}
         for row, column in sorted(self.raw.formula_without_value):
@@ -333,6 +366,12 @@ def check_sheet(
     holds it; `history[key]` sums up the contract's earlier values of a clause (`history_stats`).
     Rows with an error are marked left out, so a preview scores only what would be stored.
     """
+    with collector_paused():  # a million cells and no cycles among them: nothing for the collector to find
+        return _check(raw, spec, period, committed_elsewhere, history or {})
+
+
+def _check(raw: RawSheet, spec: SheetSpec, period: str, committed_elsewhere: Callable[[set[str]], Mapping[str, str]],
+           history: Mapping[str, HistoryStats | None]) -> CheckReport:
     checker = _Checker(raw, spec, period)
     if not checker.map_columns():
         return checker.report
@@ -346,7 +385,7 @@ def check_sheet(
     for key in spec.denominators:
         if key in checker.index:
             columns[key] = checker.numbers(key, None)
-    _flag_far_from_history(checker, spec, columns, history or {})
+    _flag_far_from_history(checker, spec, columns, history)
     for key, label in committed_elsewhere({k for k in keys if k}).items():
         for i in (i for i, k in enumerate(keys) if k == key):
             checker.error(i, spec.row_key, key, f"{spec.row_key} {key} was already committed for this contract "
@@ -389,13 +428,28 @@ def _flag_far_from_history(checker: _Checker, spec: SheetSpec, columns: Mapping,
 
 def _rows(checker: _Checker, keys: list[str], dates: list, columns: Mapping) -> CheckedRows:
     values: dict[str, list] = {}
+    arrays: dict[str, np.ndarray] = {}
     for key, column in columns.items():
         if isinstance(column, np.ndarray):
-            # NaN (empty cell) becomes None: missing, never zero.
-            values[key] = np.where(np.isnan(column), None, column).tolist()  # type: ignore[call-overload]
+            values[key] = column.tolist()
+            for i in np.flatnonzero(np.isnan(column)).tolist():  # NaN (empty cell) becomes None: missing, never zero
+                values[key][i] = None
+            arrays[key] = column
         else:
             values[key] = column
-    context = {key: [c.strip() or None if type(c) is str else text(c) for c in checker.cells(key)]
-               for key in checker.spec.context_columns if key in checker.index}
+            arrays[key] = np.array(column, dtype=float)  # yes/no: 1.0, 0.0, NaN as scoring reads them
+    context = {key: _context_texts(checker.cells(key)) for key in checker.spec.context_columns if key in checker.index}
     return CheckedRows(row_numbers=checker.row_numbers, row_keys=keys, work_dates=dates, values=values,
-                       context=context)
+                       context=context, arrays=arrays)
+
+
+def _context_text(cell) -> str | None:
+    return (cell.strip() or None) if type(cell) is str else text(cell)
+
+
+def _context_texts(cells: list) -> list[str | None]:
+    """A context column as stored text: a column of text by its distinct values (a street repeats), else cell by cell."""
+    if set(map(type, cells)) <= {str, type(None)}:
+        texts = {cell: _context_text(cell) for cell in set(cells)}
+        return list(map(texts.__getitem__, cells))
+    return list(map(_context_text, cells))

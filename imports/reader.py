@@ -23,7 +23,7 @@ from .headers import ColumnMatch, find_header, normalise_header
 from .limits import SheetLimits, SheetRefused, column_letters
 from .worksheet_xml import DAMAGED, CellFindings, scan_worksheet
 
-__all__ = ["ColumnMatch", "RawSheet", "normalise_header", "read_sheet"]
+__all__ = ["ColumnMatch", "RawSheet", "collector_paused", "normalise_header", "read_sheet"]
 
 
 @dataclass
@@ -56,7 +56,7 @@ def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required
     file_type = kind.lower().lstrip(".")
     if file_type not in ("xlsx", "csv"):
         raise SheetRefused(f"'{kind}' files cannot be read; accepted file types: .xlsx and .csv.")
-    with _collector_paused():
+    with collector_paused():
         if file_type == "xlsx":
             name, grid, merges, findings = _read_workbook(path, limits)
         else:
@@ -66,7 +66,7 @@ def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Pauses Python's cycle collector while a sheet's million cells are created: none of them form
     cycles, yet each full collection would walk them all (it took a third of the reader's time)."""
     was_enabled = gc.isenabled()

@@ -82,63 +82,126 @@ class ParsedNumbers:
     bad: list[tuple[int, str]]  # (index, why)
 
 
+NO_NUMBER: tuple[float, bool, str | None] = (math.nan, False, None)  # an empty cell: no value, no problem
+NUMBER_KINDS = frozenset({float, int, type(None)})  # a column of these converts to floats in one step
+TEXT_KINDS = frozenset({str, type(None)})
+
+
+def number_cell(cell: Any, style: NumberStyle = NumberStyle()) -> tuple[float, bool, str | None]:
+    """One cell as (value, written as a percent, why it is not a number); NaN when empty. The column-wise
+    parse_numbers must agree with this cell by cell (a property test holds them together)."""
+    kind = type(cell)
+    if kind is float or kind is int:
+        return float(cell), False, None
+    if cell is None or (kind is str and not cell.strip()):
+        return NO_NUMBER
+    if kind is str:
+        value, is_percent, why = style.read(cell)
+        return (math.nan, False, why) if value is None else (value, is_percent, None)
+    return math.nan, False, "not a number"
+
+
 def parse_numbers(cells: Sequence[Any], *, style: NumberStyle = NumberStyle(),
                   percent_formatted: Sequence[int] | np.ndarray = ()) -> ParsedNumbers:
     """Each number as written; only explicit percents convert: text '95%' reads 95, and a number cell that
-    Excel formats as a percentage (index in `percent_formatted`, e.g. 0.95 shown as 95 %) reads 95."""
-    out = np.full(len(cells), np.nan)
-    explicit = np.zeros(len(cells), dtype=bool)
-    bad: list[tuple[int, str]] = []
-    cache: dict[str, tuple[float | None, bool, str | None]] = {}
-    for i, cell in enumerate(cells):
-        kind = type(cell)
-        if kind is float or kind is int:
-            out[i] = cell
-        elif cell is None:
-            continue
-        elif kind is str:
-            if not cell.strip():
-                continue
-            parsed = cache.get(cell)
-            if parsed is None:
-                parsed = cache[cell] = style.read(cell)
-            value, is_percent, why = parsed
-            if why is not None:
-                bad.append((i, why))
-            else:
-                out[i] = value
-                explicit[i] = is_percent
-        else:
-            bad.append((i, "not a number"))
+    Excel formats as a percentage (index in `percent_formatted`, e.g. 0.95 shown as 95 %) reads 95.
+
+    Column at a time: a column of plain numbers (what calamine gives) converts in one numpy step; a column
+    of text (a CSV) parses each distinct text once and spreads the results by index; anything else goes
+    cell by cell."""
+    kinds = set(map(type, cells))
+    parsed = None
+    if kinds <= NUMBER_KINDS:
+        try:
+            parsed = ParsedNumbers(values=np.array(cells, dtype=float), explicit_percent=np.zeros(len(cells), dtype=bool),
+                                   bad=[])
+        except OverflowError:  # an integer beyond floats: the cell-wise path says what it is
+            parsed = None
+    elif kinds <= TEXT_KINDS:
+        parsed = _parse_distinct(cells, style)
+    if parsed is None:
+        parsed = _parse_each(cells, style)
     if len(percent_formatted):
         formatted = np.asarray(percent_formatted, dtype=np.int64)
         numeric = np.fromiter((type(cells[i]) in (float, int) for i in formatted), dtype=bool, count=len(formatted))
         formatted = formatted[numeric]
-        out[formatted] *= 100.0
-        explicit[formatted] = True
+        parsed.values[formatted] *= 100.0
+        parsed.explicit_percent[formatted] = True
+    return parsed
+
+
+def _parse_distinct(cells: Sequence[str | None], style: NumberStyle) -> ParsedNumbers:
+    """A text column: each distinct text parsed once, the results spread to every cell by index in numpy."""
+    distinct = list(set(cells))
+    position = {cell: k for k, cell in enumerate(distinct)}
+    readings = [number_cell(cell, style) for cell in distinct]
+    codes = np.fromiter(map(position.__getitem__, cells), dtype=np.intp, count=len(cells))
+    values = np.array([value for value, _, _ in readings], dtype=float)[codes]
+    explicit = np.array([is_percent for _, is_percent, _ in readings], dtype=bool)[codes]
+    unreadable = np.array([why is not None for _, _, why in readings], dtype=bool)
+    bad: list[tuple[int, str]] = []
+    if unreadable.any():
+        bad = [(int(i), str(readings[codes[i]][2])) for i in np.flatnonzero(unreadable[codes])]
+    return ParsedNumbers(values=values, explicit_percent=explicit, bad=bad)
+
+
+def _parse_each(cells: Sequence[Any], style: NumberStyle) -> ParsedNumbers:
+    """Cell by cell, for columns of mixed kinds (text here, numbers there, a stray date)."""
+    out = np.full(len(cells), np.nan)
+    explicit = np.zeros(len(cells), dtype=bool)
+    bad: list[tuple[int, str]] = []
+    cache: dict[str, tuple[float, bool, str | None]] = {}
+    for i, cell in enumerate(cells):
+        if type(cell) is str:
+            reading = cache.get(cell)
+            if reading is None:
+                reading = cache[cell] = number_cell(cell, style)
+        else:
+            reading = number_cell(cell, style)
+        value, is_percent, why = reading
+        if why is not None:
+            bad.append((i, why))
+        else:
+            out[i] = value
+            explicit[i] = is_percent
     return ParsedNumbers(values=out, explicit_percent=explicit, bad=bad)
 
 
+NOT_YES_NO = object()  # a cell that is neither yes nor no
+YES_NO_FAST_KINDS = (frozenset({str, type(None)}), frozenset({bool, type(None)}))
+
+
+def yes_no_cell(cell: Any) -> bool | None | object:
+    """True, False, None (empty) or NOT_YES_NO for one cell."""
+    if cell is None:
+        return None
+    if isinstance(cell, bool):
+        return cell
+    text = str(cell).strip().lower()
+    if not text or text == "nan":
+        return None
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return NOT_YES_NO
+
+
 def parse_yes_no(cells: Sequence[Any]) -> tuple[list[bool | None], list[int]]:
-    """True/False per cell (None for empty) and the indexes of cells that are neither yes nor no."""
-    out: list[bool | None] = [None] * len(cells)
-    bad: list[int] = []
-    for i, cell in enumerate(cells):
-        if cell is None:
-            continue
-        if isinstance(cell, bool):
-            out[i] = cell
-            continue
-        text = str(cell).strip().lower()
-        if not text or text == "nan":
-            continue
-        if text in TRUE_WORDS:
-            out[i] = True
-        elif text in FALSE_WORDS:
-            out[i] = False
-        else:
-            bad.append(i)
-    return out, bad
+    """True/False per cell (None for empty) and the indexes of cells that are neither yes nor no.
+
+    A column of text (or of booleans) is read by its few distinct values, spread to the cells by a lookup
+    in C; other columns cell by cell (equal numbers of different spellings, 0.0 and -0.0, read apart)."""
+    kinds = set(map(type, cells))
+    if any(kinds <= fast for fast in YES_NO_FAST_KINDS):
+        meaning = {cell: yes_no_cell(cell) for cell in set(cells)}
+        out = list(map(meaning.__getitem__, cells))
+    else:
+        out = list(map(yes_no_cell, cells))
+    bad = [i for i, value in enumerate(out) if value is NOT_YES_NO] if NOT_YES_NO in out else []
+    for i in bad:
+        out[i] = None
+    return out, bad  # type: ignore[return-value]
 
 
 def _date_from_text(text: str) -> date | None:
@@ -161,36 +224,49 @@ def _date_from_serial(serial: float) -> date | None:
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
+NOT_A_DATE = object()  # a cell that holds something other than a date
+DATE_KINDS = frozenset({date, type(None)})
+
+
+def date_cell(cell: Any) -> date | None | object:
+    """The date of one cell, None when empty, NOT_A_DATE when unreadable."""
+    if cell is None:
+        return None
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    if isinstance(cell, str):
+        if not cell.strip():
+            return None
+        value = _date_from_text(cell)
+    elif isinstance(cell, float) and math.isnan(cell):
+        return None
+    elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        value = _date_from_serial(float(cell))
+    else:
+        value = None
+    return NOT_A_DATE if value is None else value
+
+
 def parse_dates(cells: Sequence[Any]) -> tuple[list[date | None], list[int]]:
-    """Dates from date cells, Excel serial numbers or common text forms; the indexes of unreadable cells."""
-    out: list[date | None] = [None] * len(cells)
-    bad: list[int] = []
-    cache: dict[Any, date | None] = {}
-    for i, cell in enumerate(cells):
-        if cell is None:
-            continue
-        if isinstance(cell, datetime):
-            out[i] = cell.date()
-            continue
-        if isinstance(cell, date):
-            out[i] = cell
-            continue
-        if isinstance(cell, str) and not cell.strip():
-            continue
-        if isinstance(cell, float) and math.isnan(cell):
-            continue
-        if cell in cache:
-            value = cache[cell]
-        elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
-            value = cache[cell] = _date_from_serial(float(cell))
-        elif isinstance(cell, str):
-            value = cache[cell] = _date_from_text(cell)
-        else:
-            value = None
-        if value is None:
-            bad.append(i)
-        else:
-            out[i] = value
+    """Dates from date cells, Excel serial numbers or common text forms; the indexes of unreadable cells.
+
+    A column of dates passes as it is, of datetimes by a method call in C, of text by its few distinct
+    values; other columns cell by cell (so 1.0 and True are never taken for one another)."""
+    kinds = set(map(type, cells))
+    if kinds <= DATE_KINDS:
+        return list(cells), []
+    if kinds == {datetime}:
+        out: list = list(map(datetime.date, cells))
+    elif kinds <= TEXT_KINDS:
+        meaning = {cell: date_cell(cell) for cell in set(cells)}
+        out = list(map(meaning.__getitem__, cells))
+    else:
+        out = list(map(date_cell, cells))
+    bad = [i for i, value in enumerate(out) if value is NOT_A_DATE] if NOT_A_DATE in out else []
+    for i in bad:
+        out[i] = None
     return out, bad
 
 

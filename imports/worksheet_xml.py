@@ -48,8 +48,7 @@ MAX_STYLES_BYTES = 32 * 1024 * 1024
 # Valid XML that Excel never writes but other tools may; the byte tests below would misread it (a far cell
 # missed is the dangerous case), so its presence hands the sheet to the parsed path.
 UNUSUAL_MARKERS = (b"='", b"<!--", b"<![CDATA[", b"&#", b"<c\n", b"<c\t", b"<c\r")
-UNUSUAL_FIRST_BYTES = np.zeros(256, dtype=bool)  # a segment without any of these bytes holds no marker above
-UNUSUAL_FIRST_BYTES[[ord("'"), ord("!"), ord("&"), ord("\t"), ord("\n"), ord("\r")]] = True
+UNUSUAL_BYTES = (b"'", b"!", b"&", b"\t", b"\n", b"\r")  # a segment without any of these holds no marker above
 # Prefixed cells under an unprefixed root: a writer that does it does it from the first row on.
 PREFIXED_MARKERS = (b":c ", b":c>", b":row")
 TAG_WINDOW = 24  # bytes of a <c> tag looked at for its style: <c r="XFD1048576" s="
@@ -135,7 +134,7 @@ def scan_bytes(stream, name: str, limits: SheetLimits, percent_styles: np.ndarra
         if number == 0 and any(marker in segment for marker in PREFIXED_MARKERS):
             return None
         data = np.frombuffer(segment + SEGMENT_PAD, dtype=np.uint8)
-        if UNUSUAL_FIRST_BYTES[data].any() and any(marker in segment for marker in UNUSUAL_MARKERS):
+        if any(byte in segment for byte in UNUSUAL_BYTES) and any(marker in segment for marker in UNUSUAL_MARKERS):
             return None
         if not _note_far_references(segment, data, limits, extent):
             return None

@@ -31,3 +31,23 @@ def test_awkward_text_survives_the_bulk_insert(app):
     assert [o.context["street"] for o in stored] == rows.context["street"]
     assert [o.work_date for o in stored] == rows.work_dates
     assert [o.row_number for o in stored] == rows.row_numbers
+
+
+def test_text_that_looks_like_formatting_or_copy_markers_is_stored_as_written(app):
+    """PostgreSQL's COPY text is formatted column at a time: %-signs, a lone backslash-period and the NULL
+    marker are data, and a row whose only escape is in its JSON still gets it."""
+    contract = ContractFactory(start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
+    OutcomeClauseFactory(contract=contract, key="pci_after", effective_from="2026-01")
+    keys = ["%s", "\\.", "100%", "%(x)s", "\\N", "plain"]
+    rows = CheckedRows(
+        row_numbers=list(range(2, 8)), row_keys=keys, work_dates=[date(2026, 3, 5)] * 6,
+        values={"pci_after": [1.0, 2.0, None, 4.0, 5.0, 6.5]},
+        context={"street": ["%d", "\\.", "tab\tonly in JSON", "\"quoted\"", None, "\u2028"]},
+    )
+    outcome = commit_rows(contract, "2026-03", rows, filename="marks.xlsx", sha256="b" * 64)
+    db.session.flush()
+    stored = db.session.scalars(select(Observation).where(Observation.upload_id == outcome.upload.id)
+                                .order_by(Observation.row_number)).all()
+    assert [o.row_key for o in stored] == keys
+    assert [o.context["street"] for o in stored] == rows.context["street"]
+    assert [o.values["pci_after"] for o in stored] == rows.values["pci_after"]

@@ -203,3 +203,33 @@ def test_a_row_style_is_not_a_cell_format(tmp_path):
     report = check(fx.rewrite_part(path, fx.SHEET_PART, change))
     assert values(report, "on_time_pct") == pytest.approx([95.3, 0.875])
     assert values(report, "pci_after") == [91, 88]
+
+
+# --- no Python work per cell on a clean sheet (its speed is measured by bench/import_bench.py) ----------
+
+def test_a_clean_sheet_is_checked_without_python_calls_per_row():
+    """The common case (keys, dates, numbers from calamine, yes/no text) goes column at a time: ten times
+    the rows add no Python calls worth the name. A count from the profiler hook, not a time."""
+    from imports.reader import ColumnMatch, RawSheet
+    from tests.test_sheet_reader import python_calls
+
+    spec = SheetSpec(row_key="work_order_id", date_column="completed_on", context_columns=("street",), clauses=(
+        SPEC.clauses[0], SPEC.clauses[3],
+        ClauseColumn(key="on_time", label="On time", aggregation="percent_true", unit="%")))
+    headers = ["work_order_id", "completed_on", "street", "pci_after", "complaints", "on_time"]
+
+    def raw(count):
+        rows = [(n + 2, [f"WO-{n}", date(2026, 3, 1 + n % 31), f"Street {n % 40}", 70.0 + n % 30, float(n % 3),
+                         "yes" if n % 7 else "no"]) for n in range(count)]
+        return RawSheet(sheet_name="Data", header_row=1, columns=[ColumnMatch(i, h, h) for i, h in enumerate(headers)],
+                        rows=rows)
+
+    small, large = raw(1_000), raw(11_000)
+    check_sheet(small, spec, "2026-03")
+    extra_calls = python_calls(lambda: check_sheet(large, spec, "2026-03")) - python_calls(
+        lambda: check_sheet(small, spec, "2026-03"))
+    assert extra_calls < 500, extra_calls  # one call per row would add 10,000
+    report = check_sheet(large, spec, "2026-03")
+    assert report.ok and len(report.rows) == 11_000
+    assert report.rows.context["street"][:2] == ["Street 0", "Street 1"]
+    assert report.rows.column("on_time")[:8] == [False, True, True, True, True, True, True, False]

@@ -6,7 +6,6 @@ import string
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -411,24 +410,45 @@ def test_normalised_headers_are_plain_and_stable(text):
     assert normalise_header(normalised) == normalised
 
 
-# --- speed ----------------------------------------------------------------------------------------
+# --- no Python work per cell ------------------------------------------------------------------------
+# The reader's speed is measured by bench/import_bench.py; what a unit test can hold without a clock is
+# its shape: reading keeps calamine's cells as they are, with no Python function called per row or cell.
 
-def test_reading_stays_close_to_calamine_alone(tmp_path):
-    """A loose guard against per-cell Python work creeping in (the real budget is measured by hand)."""
+def python_calls(action) -> int:
+    """How many Python functions (and builtins called from Python) `action` calls, counted by the profiler
+    hook: a count, not a time, so a loaded machine cannot change it."""
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def plain_sheet(tmp_path: Path, rows: int) -> Path:
     headers = ["Work Order ID", "Completed On", "PCI", "Roughness", "Street", "Crew", "Cost", "On time"]
-    rows = [[f"WO-{n:06d}", date(2026, 3, 1 + n % 28), 80 + n % 20, 60.5, f"Street {n % 300}", "North", 1200.5,
-             "yes"] for n in range(20_000)]
-    path = fx.write_plain_xlsx(tmp_path, headers, rows, write_only=True)
+    data = [[f"WO-{n:06d}", date(2026, 3, 1 + n % 28), 80 + n % 20, 60.5, f"Street {n % 300}", "North", 1200.5,
+             "yes"] for n in range(rows)]
+    folder = tmp_path / str(rows)
+    folder.mkdir()
+    return fx.write_plain_xlsx(folder, headers, data, write_only=True)
 
-    def fastest(action) -> float:
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            action()
-            times.append(time.perf_counter() - start)
-        return min(times)
 
-    bare = fastest(lambda: CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python(skip_empty_area=False))
-    ours = fastest(lambda: read(path))
-    assert len(read(path).rows) == 20_000
-    assert ours < 2.0 * bare + 0.05, (ours, bare)
+def test_reading_calls_no_python_per_row_and_keeps_calamines_cells(tmp_path):
+    """Replaces a timed test (timings belong in bench/): 20,000 more rows add no Python calls worth the name,
+    and the cells are calamine's own values."""
+    small, large = plain_sheet(tmp_path, 2_000), plain_sheet(tmp_path, 22_000)
+    read(small)  # imports and caches warmed outside the count
+    extra_calls = python_calls(lambda: read(large)) - python_calls(lambda: read(small))
+    assert extra_calls < 2_000, extra_calls  # reading in chunks costs a few hundred; one call per row, 20,000
+    sheet = read(large)
+    bare = CalamineWorkbook.from_path(large).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    assert [cells for _, cells in sheet.rows] == bare[1:]
+    assert [number for number, _ in sheet.rows] == list(range(2, 22_002))

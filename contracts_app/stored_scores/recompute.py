@@ -34,7 +34,7 @@ def _committed_upload(contract: Contract, period: str) -> Upload | None:
         Upload.contract_id == contract.id, Upload.period == period, Upload.status == UploadStatus.COMMITTED)).first()
 
 
-def _columns(upload: Upload | None, keys: Iterable[str]) -> tuple[dict[str, list], int]:
+def _columns(upload: Upload | None, keys: Iterable[str]) -> tuple[dict, int]:
     """The committed rows' values, column by column, and how many rows there are."""
     keys = list(keys)
     if upload is None:
@@ -58,7 +58,7 @@ def recompute_period(contract: Contract, period: str, committed: CheckedRows | N
     upload = _committed_upload(contract, period)
     needed = {c.key for c in clauses} | {c.denominator for c in clauses if c.denominator}
     if committed is not None and upload is not None:
-        columns, row_count = {k: committed.column(k) for k in needed}, len(committed)
+        columns, row_count = {k: committed.floats(k) for k in needed}, len(committed)
     else:
         columns, row_count = _columns(upload, needed)
     score = _score_row(contract, period)

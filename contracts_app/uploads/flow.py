@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
@@ -180,10 +181,10 @@ def _warn_fractions(contract: Contract, period: str, report: CheckReport) -> Non
         if clause is None:
             continue
         terms = clause.plain_terms()
-        values = report.rows.passed(key)
-        denominators = report.rows.passed(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
+        values = np.asarray(report.rows.passed_floats(key), dtype=float)
+        denominators = report.rows.passed_floats(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
         written = score_clause(values, terms, denominators)
-        scaled = score_clause([None if v is None else v * 100 for v in values], terms, denominators)
+        scaled = score_clause(values * 100, terms, denominators)
         match = headers.get(key)
         header = match.header if match else key
         report.warnings.append(Problem(
@@ -200,8 +201,8 @@ def clause_preview(contract: Contract, period: str, rows: CheckedRows) -> list[d
     out = []
     for clause in contract.clauses_in_force(period):
         terms = clause.plain_terms()
-        values = rows.passed(clause.key)
-        denominators = rows.passed(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
+        values = rows.passed_floats(clause.key)
+        denominators = rows.passed_floats(clause.denominator) if clause.aggregation == Aggregation.RATIO else None
         outcome = score_clause(values, terms, denominators)
         out.append({"key": clause.key, "label": clause.label, "unit": clause.unit, "value": outcome.value,
                     "attainment": outcome.attainment, "status": outcome.status, "rows": outcome.observations,

@@ -1,8 +1,9 @@
 """Storing a checked sheet's rows as observations: the one commit path for uploads and the demo."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from itertools import islice, repeat
 from pathlib import Path
 
 import orjson
@@ -10,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from imports.check import CheckedRows
+from imports.reader import collector_paused
 from models import AuditEvent, Contract, Upload, UploadStatus, User, db, utcnow
 
 from ..audit import record_event, snapshot
@@ -79,33 +81,92 @@ OBSERVATION_COLUMNS = ("upload_id", "contract_id", "period", "row_number", "row_
 def _insert_observations(upload: Upload, rows: CheckedRows) -> None:
     """Observations straight to the driver: 100,000 rows must store in about the time the database takes.
 
-    PostgreSQL gets them through COPY (psycopg 3), SQLite through one executemany; the ORM's bulk path
-    would spend most of its time building parameters. JSON is encoded by orjson.
+    PostgreSQL gets them through COPY (psycopg 3) as text streamed in pieces (copy_text), SQLite through one
+    executemany; the ORM's bulk path would spend most of its time building parameters. The JSON of each
+    row is built column at a time (json_objects), never through a dict per row.
     """
     if not len(rows):
         return
     connection = db.session.connection()
     dialect = connection.dialect
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in OBSERVATION_COLUMNS)
-    upload_id, contract_id, period = upload.id, upload.contract_id, upload.period
-    if dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY observations ({names}) FROM STDIN") as copy:
-            for number, key, work_date, values, context in rows.records():
-                copy.write_row((upload_id, contract_id, period, number, key, work_date,
-                                orjson.dumps(values).decode(), orjson.dumps(context).decode()))
-        return
-    marks = ", ".join("?" * len(OBSERVATION_COLUMNS))
-    parameters = [
-        (upload_id, contract_id, period, number, key, _iso_day(work_date), orjson.dumps(values).decode(),
-         orjson.dumps(context).decode())
-        for number, key, work_date, values, context in rows.records()
-    ]
-    connection.exec_driver_sql(f"INSERT INTO observations ({names}) VALUES ({marks})", parameters)
+    with collector_paused():
+        if dialect.name == "postgresql":
+            driver = connection.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(f"COPY observations ({names}) FROM STDIN") as copy:
+                for chunk in copy_text(upload, rows):
+                    copy.write(chunk)
+            return
+        marks = ", ".join("?" * len(OBSERVATION_COLUMNS))
+        connection.exec_driver_sql(f"INSERT INTO observations ({names}) VALUES ({marks})",
+                                   list(observation_rows(upload, rows)))
 
 
-def _iso_day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _iso_days(work_dates: list, empty: str | None) -> Iterator:
+    """Each work date as YYYY-MM-DD (`empty` for none); a month has about 31 distinct dates."""
+    days: dict = {day: day.isoformat() for day in set(work_dates) if day is not None}
+    days[None] = empty
+    return map(days.__getitem__, work_dates)
+
+
+def observation_rows(upload: Upload, rows: CheckedRows) -> Iterator[tuple]:
+    """One tuple per row in OBSERVATION_COLUMNS order, values and context as JSON text, zipped in C."""
+    count = len(rows)
+    return zip(repeat(upload.id, count), repeat(upload.contract_id), repeat(upload.period), rows.row_numbers,
+               rows.row_keys, _iso_days(rows.work_dates, None), json_objects(rows.values, count),
+               json_objects(rows.context, count))
+
+
+COPY_CHUNK_ROWS = 10_000  # rows per piece of COPY text: about 1.5 MB, so no text of the whole sheet is built
+COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(upload: Upload, rows: CheckedRows) -> Iterator[str]:
+    """The rows in COPY's text format, in pieces of COPY_CHUNK_ROWS rows, each line formatted in C."""
+    count = len(rows)
+    line = "\t".join([str(upload.id), str(upload.contract_id), copy_escaped([upload.period])[0].replace("%", "%%"),
+                      *["%s"] * 5]) + "\n"
+    lines = map(line.__mod__, zip(rows.row_numbers, copy_escaped(rows.row_keys), _iso_days(rows.work_dates, "\\N"),
+                                  copy_escaped(json_objects(rows.values, count)),
+                                  copy_escaped(json_objects(rows.context, count)), strict=False))
+    while chunk := "".join(islice(lines, COPY_CHUNK_ROWS)):
+        yield chunk
+
+
+def copy_escaped(column: list[str]) -> list[str]:
+    """Text fields for COPY: backslash, tab, newline and carriage return escaped. One scan of the joined column
+    finds whether any field needs it (row keys and numbers' JSON never do)."""
+    joined = "\x00".join(column)
+    if not any(special in joined for special in COPY_SPECIAL):
+        return column
+    return [field.translate(COPY_ESCAPES) for field in column]
+
+
+PLAIN_JSON_KINDS = frozenset({float, int, bool, type(None)})  # their JSON text never holds a comma
+TEXT_KINDS = frozenset({str, type(None)})
+
+
+def json_objects(columns: Mapping[str, Sequence], count: int) -> list[str]:
+    """Each row's {column: cell} as the JSON text orjson.dumps would write for that dict, column at a time."""
+    if not columns:
+        return ["{}"] * count
+    template = "{" + ",".join(orjson.dumps(name).decode().replace("%", "%%") + ":%s" for name in columns) + "}"
+    return list(map(template.__mod__, zip(*(json_cells(column) for column in columns.values()), strict=False)))
+
+
+def json_cells(column: Sequence) -> list[str]:
+    """Each cell of a column as JSON text: numbers, booleans and nulls in one orjson call, split at the commas;
+    text by its distinct values; anything else cell by cell."""
+    if not len(column):
+        return []
+    kinds = set(map(type, column))
+    if kinds <= PLAIN_JSON_KINDS:
+        return orjson.dumps(list(column)).decode()[1:-1].split(",")
+    if kinds <= TEXT_KINDS:
+        text = {cell: orjson.dumps(cell).decode() for cell in set(column)}
+        return list(map(text.__getitem__, column))
+    return [orjson.dumps(cell).decode() for cell in column]
 
 
 def commit_rows(
