@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from contracts_app.ocds.schema import SCHEMA_DIR, merge_patch, package_problems, release_schema
 from contracts_app.ocds.services import ExportRefused, export_package
+from imports import ocds
 from imports.ocds import package_json
 from models import Aggregation, ClauseStatus, Dispute, DisputeStatus, Role, UploadStatus, utcnow
 from tests.factories import (
@@ -323,3 +324,40 @@ def test_a_vendor_user_cannot_download(client, session, city):
     assert client.get(f"/ocds/contracts/{city.contract.id}.json").status_code == 404
     assert client.get(f"/ocds/contracts/{city.other.id}.json").status_code == 404
     assert client.get(f"/ocds/categories/{city.category.id}.json").status_code == 404
+
+
+def test_a_currency_setting_that_is_no_code_is_refused(app, city):
+    app.config["CURRENCY"] = "dollars"
+    try:
+        with pytest.raises(ExportRefused, match="The CURRENCY setting 'dollars' is not a three-letter ISO 4217 code"):
+            export_package()
+    finally:
+        app.config["CURRENCY"] = "USD"
+
+
+# --- the pure mapping ------------------------------------------------------------------------------------
+
+def _version(effective_from: str, retired: bool = False, target: str = "90") -> ocds.ClauseVersion:
+    return ocds.ClauseVersion(key="pci_after", label="PCI", unit="PCI", direction="higher", target=Decimal(target),
+                              minimum=None, effective_from=effective_from, retired=retired, language="Reach PCI.",
+                              amendment_reason=None, recorded_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+
+
+def test_a_retired_version_ends_the_previous_targets_and_is_an_amendment():
+    record = ocds.ContractRecord(
+        number="PW-2025-002", title="Carry-over", category_name="Resurfacing", vendor_id=7, vendor_name="Acme",
+        start=date(2025, 7, 1), end=date(2026, 6, 30), value=Decimal("10.00"), status="closed",
+        recorded_at=datetime(2025, 6, 1, tzinfo=UTC),
+        clauses=[_version("2025-07"), _version("2026-01", target="92"), _version("2026-04", retired=True)])
+    (pci,) = ocds.agreed_metrics(record)
+    targets = [(o["id"], o["period"]["startDate"][:10], o["period"]["endDate"][:10]) for o in pci["observations"]]
+    assert targets == [("pci_after-2025-07-target", "2025-07-01", "2025-12-31"),
+                       ("pci_after-2026-01-target", "2026-01-01", "2026-03-31")]
+    assert [a["description"] for a in ocds.clause_amendments(record)] == [
+        "Clause pci_after (PCI) amended from 2026-01", "Clause pci_after (PCI) retired from 2026-04"]
+    release = ocds.contract_release(ocds.Publisher("Springfield", "ocds-abc123-", "EUR",
+                                                   datetime(2026, 7, 1, tzinfo=UTC), "https://x.test/p.json"),
+                                    record)
+    assert release["contracts"][0]["status"] == "terminated" and release["awards"][0]["status"] == "active"
+    assert release["buyer"] == {"id": "buyer-springfield", "name": "Springfield"}
+    assert "implementation" not in release["contracts"][0] and "implementation" not in release["tag"]

@@ -77,11 +77,14 @@ def category_by_id(category_id: int) -> ServiceCategory | None:
 
 def publisher_for(records: list[ocds.ContractRecord], package_path: str) -> ocds.Publisher:
     config = current_app.config
+    currency = config["CURRENCY"]
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
+        raise ExportRefused(f"The CURRENCY setting '{currency}' is not a three-letter ISO 4217 code such as USD.")
     base = (config.get("PUBLIC_BASE_URL") or "https://outcomes.example.invalid").rstrip("/")
     # Generated on demand, so the package is dated by the last change to what it holds (OCDS publishedDate).
     published = max((ocds.release_date(r) for r in records), default=utcnow())
     return ocds.Publisher(
-        city_name=config["CITY_NAME"], ocid_prefix=config["OCDS_PREFIX"], currency=config["CURRENCY"],
+        city_name=config["CITY_NAME"], ocid_prefix=config["OCDS_PREFIX"], currency=currency,
         published_at=published, package_uri=base + package_path,
     )
 
