@@ -180,9 +180,11 @@ def register_cli(app: Flask) -> None:
     from .action_plans.cli import remind_milestones_command
     from .data_calendar.cli import send_reminders_command
     from .jobs.cli import commands as job_commands
+    from .ocds.cli import export_ocds_command
 
     for command in (*job_commands, init_db_command, verify_audit_command, seed_demo_command, create_user_command,
                     import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command,
-                    remind_milestones_command, send_reminders_command):
+                    remind_milestones_command, send_reminders_command,
+                    export_ocds_command):
         app.cli.add_command(command)

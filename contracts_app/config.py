@@ -122,4 +122,9 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
         "OIDC_SCOPES": os.environ.get("OIDC_SCOPES", "openid email profile"),
         "OIDC_REDIRECT_URI": os.environ.get("OIDC_REDIRECT_URI", ""),
         "OIDC_TRUSTS_IDP_MFA": _env_bool("OIDC_TRUSTS_IDP_MFA", True),
+        # Open Contracting (OCDS) export (README "Open Contracting (OCDS) export"): the city as buyer and publisher,
+        # the registered ocid prefix (the default is the standard's unregistered placeholder), the currency code.
+        "CITY_NAME": os.environ.get("CITY_NAME", "City"),
+        "OCDS_PREFIX": os.environ.get("OCDS_PREFIX", "ocds-xxxxxx-"),
+        "CURRENCY": (os.environ.get("CURRENCY") or "USD").strip().upper(),
     }

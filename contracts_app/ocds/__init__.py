@@ -1,0 +1,1 @@
+"""The Open Contracting Data Standard export (README "Open Contracting (OCDS) export")."""
