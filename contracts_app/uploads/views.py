@@ -54,6 +54,8 @@ def contract_sheets(contract_id: int):
     require_assignment(user, contract)
     form = UploadForm()
     form.period.choices = select_choices((p, p) for p in upload_months(contract))
+    if request.method == "GET" and request.args.get("period") in {c.value for c in form.period.choices}:
+        form.period.data = request.args["period"]  # a dashboard link to a missing month picks that month
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
