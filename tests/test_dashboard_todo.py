@@ -306,7 +306,7 @@ def test_the_renewal_summary_adds_up_the_term(app, renewal_city):
             rf'data-testid="{testid}">(.*?)</', html, re.S).group(1)))).strip()
 
     # 2026-04 ended and has no sheet: shown as unknown, not zero.
-    assert "1 month have no committed sheet (2026-04)" in text
+    assert "1 month has no committed sheet (2026-04)" in text
     # Invoiced 10,000 + 12,000 + 8,000; 2026-03 is disputed: its +160.00 is on hold, not in the payable bonus.
     assert cell("invoiced") == "$30,000.00"
     assert cell("bonus") == "$200.00"

@@ -146,6 +146,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _has(count: int) -> str:
+    return "has" if count == 1 else "have"
+
+
+def _is(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
 def decision_points(s: RenewalSummary) -> list[str]:
     """What a renewal decision needs, in plain words, from the figures of the summary."""
     c = s.contract
@@ -162,8 +170,8 @@ def decision_points(s: RenewalSummary) -> list[str]:
                       f"{_plural(len(s.scored), 'scored month')} of {len(s.months)}.")
     if s.missing:
         names = ", ".join(m.period for m in s.missing)
-        points.append(f"{_plural(len(s.missing), 'month')} have no committed sheet ({names}): their performance is "
-                      "unknown, not zero. Ask the contract manager for them before deciding.")
+        points.append(f"{_plural(len(s.missing), 'month')} {_has(len(s.missing))} no committed sheet ({names}): "
+                      "their performance is unknown, not zero. Ask the contract manager for them before deciding.")
     incomplete = [m for m in s.scored if formatting.is_incomplete(m.coverage)]
     if incomplete:
         points.append(f"{_plural(len(incomplete), 'scored month')} measured only part of the clauses "
@@ -178,7 +186,7 @@ def decision_points(s: RenewalSummary) -> list[str]:
                      f"{COMPARISON_WORDS.get(r.comparison or '', 'compared with the category')})")
         if r.rank is not None:
             text += f", rank {r.rank} of {s.ranked_count}"
-            if r.rank_range is not None:
+            if r.rank_range is not None and r.rank_range[0] != r.rank_range[1]:
                 text += f" ({rank_range_words(r.rank_range)} allowing for uncertainty)"
         points.append(text + ".")
         if r.insufficient_data:
@@ -187,19 +195,21 @@ def decision_points(s: RenewalSummary) -> list[str]:
             points.append("The vendor is on probation: its composite was below the threshold in its two most recent "
                           "scored months.")
     if s.open_disputes:
-        points.append(f"{_plural(len(s.open_disputes), 'dispute')} are still open; the months concerned are not final "
+        count = len(s.open_disputes)
+        points.append(f"{_plural(count, 'dispute')} {_is(count)} still open; the months concerned are not final "
                       f"and {formatting.signed_money(s.money.held)} is on hold. Resolve them first.")
     upheld = s.disputes.get(DisputeStatus.UPHELD.value, 0)
     if upheld:
-        points.append(f"{_plural(upheld, 'dispute')} of {s.disputes['opened']} were upheld: the data was corrected.")
+        points.append(f"{upheld} of {_plural(s.disputes['opened'], 'dispute')} upheld: the data was corrected.")
     open_plans = [p for p in s.plans if p.status == PlanStatus.OPEN]
     failed_plans = [p for p in s.plans if p.status == PlanStatus.FAILED]
     if open_plans:
-        points.append(f"{_plural(len(open_plans), 'corrective action plan')} still open.")
+        points.append(f"{_plural(len(open_plans), 'corrective action plan')} {_is(len(open_plans))} still open.")
     if failed_plans:
         points.append(f"{_plural(len(failed_plans), 'corrective action plan')} ended failed.")
     if s.money.months_scored_without_invoice:
-        points.append(f"{_plural(s.money.months_scored_without_invoice, 'scored month')} have no invoice: the payment "
+        points.append(f"{_plural(s.money.months_scored_without_invoice, 'scored month')} "
+                      f"{_has(s.money.months_scored_without_invoice)} no invoice: the payment "
                       "totals are incomplete.")
     return points
 
