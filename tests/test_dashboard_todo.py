@@ -296,7 +296,10 @@ def renewal_city(app, time_machine):
 def test_the_renewal_summary_adds_up_the_term(app, renewal_city):
     procurement = UserFactory(role=Role.PROCUREMENT)
     db.session.commit()
-    page = signed_in(app, procurement).get(f"/contracts/{renewal_city.id}/renewal")
+    client = signed_in(app, procurement)
+    assert f'href="/contracts/{renewal_city.id}/renewal"' in client.get(f"/contracts/{renewal_city.id}").get_data(
+        as_text=True)  # the contract page leads to it too
+    page = client.get(f"/contracts/{renewal_city.id}/renewal")
     assert page.status_code == 200
     text = text_of(page)
     html = page.get_data(as_text=True)

@@ -55,7 +55,7 @@ def contract_sheets(contract_id: int):
     form = UploadForm()
     form.period.choices = select_choices((p, p) for p in upload_months(contract))
     if request.method == "GET" and request.args.get("period") in {c.value for c in form.period.choices}:
-        form.period.data = request.args["period"]  # a dashboard link to a missing month picks that month
+        form.period.data = request.args["period"]  # the data calendar's link to a missing month
     if form.validate_on_submit():
         try:
             outcome = stage_upload(contract, form.period.data, form.sheet.data.filename, form.sheet.data.stream,
