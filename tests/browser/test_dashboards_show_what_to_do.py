@@ -53,7 +53,7 @@ def test_procurement_sees_a_contract_ending_soon_and_reads_its_renewal_summary(p
     # The demo's contracts end in 2027-06; bring one to 100 days from now through the edit form.
     page.goto(f"{city_server}/contracts/")
     page.get_by_role("link", name="PW-2025-104").first.click()
-    page.get_by_role("link", name="Edit").first.click()
+    page.get_by_role("link", name="Edit contract").click()
     page.get_by_label("End date").fill((today() + timedelta(days=100)).isoformat())
     page.get_by_role("button", name="Save").click()
     page.goto(f"{city_server}/")
