@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from .payments.views import bp as payments_bp
     from .rankings.views import bp as rankings_bp
     from .recommendations.views import bp as recommendations_bp
+    from .renewals.views import bp as renewals_bp
     from .schedules.views import bp as schedules_bp
     from .scorecards.views import bp as scorecards_bp
     from .uploads.views import bp as uploads_bp
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from .vendors.views import bp as vendors_bp
 
     for blueprint in (
+        renewals_bp,
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
         vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,

@@ -57,7 +57,8 @@ def _with_everything():
 
 
 def get_plan(plan_id: int) -> ActionPlan | None:
-    return db.session.scalars(select(ActionPlan).where(ActionPlan.id == plan_id).options(*_with_everything())
+    return db.session.scalars(select(ActionPlan).where(ActionPlan.id == plan_id).options(
+        *_with_everything(), joinedload(ActionPlan.contract).selectinload(Contract.clauses))  # the page labels them
                               ).unique().first()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from models import Contract, DisputeEvidence, Role, db
 from scoring.periods import is_period
@@ -37,7 +38,7 @@ def _user():
 
 
 def _contract(contract_id: int, period: str) -> Contract:
-    contract = db.session.get(Contract, contract_id)
+    contract = db.session.get(Contract, contract_id, options=[joinedload(Contract.vendor)])  # the page names it
     if contract is None or not is_period(period):
         abort(404)
     require_contract_visible(contract)
