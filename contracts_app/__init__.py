@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .jobs.views import bp as jobs_bp
     from .library.views import bp as library_bp
+    from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp
     from .payments.views import bp as payments_bp
     from .rankings.views import bp as rankings_bp
@@ -119,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
-        vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp,
+        vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, meetings_bp,
     ):
         app.register_blueprint(blueprint)
 
