@@ -56,7 +56,7 @@ def _trend_table(packet: Packet) -> list:
     table = Table(data, colWidths=[7 * cm, 6 * cm, 5 * cm], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
                                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#adb5bd")),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (1, 1), (1, -1), "CENTER")]))
     return [table]
 
 
