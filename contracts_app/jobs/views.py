@@ -43,7 +43,7 @@ def result_url(job: Job) -> str | None:
     if job.kind in (COMMIT_UPLOAD, RECOMPUTE):
         return url_for("scorecards.scorecard", contract_id=job.result["contract_id"])
     if job.kind == MEETING_PACKET:
-        return url_for("meetings.download", job_id=job.id, fmt="pdf")
+        return url_for("meetings.download", packet_id=job.id, fmt="pdf")
     return None
 
 
@@ -51,7 +51,7 @@ def result_links(job: Job) -> list[dict]:
     """Further links of a finished job (the packet's Word document and its meeting), after the main one."""
     if job.kind != MEETING_PACKET or job.status != JobStatus.SUCCEEDED or not job.result:
         return []
-    return [{"url": url_for("meetings.download", job_id=job.id, fmt="docx"), "label": "Download the Word document",
+    return [{"url": url_for("meetings.download", packet_id=job.id, fmt="docx"), "label": "Download the Word document",
              "testid": "job-result-docx"},
             {"url": url_for("meetings.meeting", category_slug=job.result["category_slug"],
                             period=job.result["period"]), "label": "Back to the meeting", "testid": "job-result-meeting"}]

@@ -50,6 +50,12 @@ class MeetingItems:
     previous: list[MeetingActionItem]  # that meeting's items, whatever their status
 
 
+def id_of(text: str | None) -> int | None:
+    """A row id typed in a form or a query string; None for anything else (letters, 20 digits)."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
 def meeting_owners() -> list[User]:
     """The city users an item may be given to (enabled staff, not vendor users)."""
     return list(db.session.scalars(select(User).where(User.role != Role.VENDOR, User.is_enabled.is_(True))
@@ -93,7 +99,8 @@ def _check(typed: ActionItemInput) -> tuple[str, User | None, str | None, date]:
         problems.append(("text", f"At most {TEXT_LIMIT:,} characters (this has {len(text):,})."))
     owner_user, owner_name = None, (typed.owner_name or "").strip() or None
     if typed.owner_user_id:
-        owner_user = db.session.get(User, int(typed.owner_user_id)) if typed.owner_user_id.isdigit() else None
+        owner_id = id_of(typed.owner_user_id)
+        owner_user = db.session.get(User, owner_id) if owner_id is not None else None
         if owner_user is None or owner_user.role == Role.VENDOR or not owner_user.is_enabled:
             problems.append(("owner_user_id", "Choose an owner from the list, or type a name."))
         elif owner_name:

@@ -21,6 +21,7 @@ from .services import (
     MEETING_ROLES,
     ActionItemInput,
     ActionItemRefused,
+    id_of,
     item_of,
     meeting_items,
     meeting_owners,
@@ -89,8 +90,9 @@ def index():
 def meeting(category_slug: str, period: str):
     category = _meeting_or_404(category_slug, period)
     editing = None
-    if request.args.get("edit", "").isdigit():
-        editing = item_of(category, int(request.args["edit"]))
+    edit_id = id_of(request.args.get("edit"))
+    if edit_id is not None:
+        editing = item_of(category, edit_id)
     form = None
     if editing is not None:
         form = ActionItemForm(formdata=None, obj=editing)
@@ -162,11 +164,11 @@ def start_packet(category_slug: str, period: str):
     return redirect(url_for("jobs.show", job_id=job.id))
 
 
-@bp.get("/packets/<int:job_id>.<fmt>")
+@bp.get("/packets/<int:packet_id>.<fmt>")
 @role_required(*MEETING_ROLES)
-def download(job_id: int, fmt: str):
+def download(packet_id: int, fmt: str):
     """A finished packet, for every city user (the job's page itself is its starter's and the admins')."""
-    job = db.session.get(Job, job_id)
+    job = db.session.get(Job, packet_id)
     path = stored_file(job, fmt) if job is not None and job.status == JobStatus.SUCCEEDED else None
     if path is None:
         abort(404)
