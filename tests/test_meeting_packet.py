@@ -132,3 +132,17 @@ def test_a_packet_for_a_category_gone_fails_with_a_message(app, city, job_queue)
     db.session.expire_all()
     job = db.session.get(Job, job.id)
     assert job.status == JobStatus.FAILED and job.message == "The category no longer exists."
+
+
+def test_a_packet_of_a_category_without_contracts_says_so(app):
+    from .factories import CategoryFactory
+
+    category = CategoryFactory(name="Tree trimming")
+    packet = gather_packet(category, PERIOD)
+    _, text = pdf_text(packet_pdf(packet))
+    flat = " ".join(text.split())
+    assert "No vendor to rank in this window." in flat and "No vendor has a contract in this category." in flat
+    assert "No clause failed in 2026-06." in flat and "No action item was recorded at an earlier meeting." in flat
+    document = docx.Document(io.BytesIO(packet_docx(packet)))
+    assert "No dispute is open." in [p.text for p in document.paragraphs]
+    assert len(document.inline_shapes) == 0
