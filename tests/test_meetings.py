@@ -72,6 +72,7 @@ def test_vendor_users_do_not_see_the_meeting(app, city):
     ({"owner_name": ""}, "owner_name", "Who owns it?"),
     ({"owner_user_id": "999999"}, "owner_user_id", "Choose an owner from the list"),
     ({"due_on": "next week"}, "due_on", "The due date as YYYY-MM-DD"),
+    ({"due_on": ""}, "due_on", "When is it due? Give a date."),
     ({"text": "x" * 2001}, "text", "At most 2,000 characters (this has 2,001)"),
 ])
 def test_bad_input_is_refused_with_the_field_named_and_kept(app, city, fields, field, message):

@@ -109,11 +109,13 @@ def _check(typed: ActionItemInput) -> tuple[str, User | None, str | None, date]:
         problems.append(("owner_name", "Who owns it? Choose a user, or type a name (e.g. the vendor's representative)."))
     elif len(owner_name) > OWNER_NAME_LIMIT:
         problems.append(("owner_name", f"The owner's name: at most {OWNER_NAME_LIMIT} characters."))
-    due_on = None
+    due_on, due_text = None, (typed.due_on or "").strip()
     try:
-        due_on = date.fromisoformat((typed.due_on or "").strip())
+        due_on = date.fromisoformat(due_text) if due_text else None
     except ValueError:
         problems.append(("due_on", "The due date as YYYY-MM-DD, e.g. 2026-07-15."))
+    if not due_text:
+        problems.append(("due_on", "When is it due? Give a date."))
     if problems or due_on is None:
         raise ActionItemRefused(problems)
     return text, owner_user, owner_name if owner_user is None else None, due_on

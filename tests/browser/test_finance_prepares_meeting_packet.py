@@ -37,6 +37,11 @@ def test_finance_records_an_item_and_downloads_the_packet(page: Page, packet_ser
 
     page.get_by_label("What is to be done").fill(ITEM)
     page.get_by_label("…or the owner's name").fill("Robin Ridgeline (vendor)")
+    page.get_by_role("button", name="Record the item").click()  # no due date yet: refused, what was typed kept
+    expect(page.get_by_test_id("form-errors")).to_contain_text("Nothing was stored")
+    expect(page.get_by_text("When is it due? Give a date.")).to_be_visible()
+    expect(page.get_by_label("What is to be done")).to_have_value(ITEM)
+    save_screenshot(page, "meeting-item-refused")
     page.get_by_label("Due").fill(date(2031, 1, 15).isoformat())
     page.get_by_role("button", name="Record the item").click()
     expect(page.get_by_role("alert").filter(has_text="recorded for the")).to_be_visible()
