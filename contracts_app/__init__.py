@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .jobs.views import bp as jobs_bp
     from .library.views import bp as library_bp
+    from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp
     from .ocds.views import bp as ocds_bp
     from .payments.views import bp as payments_bp
@@ -125,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
         vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,
-        data_calendar_bp, ocds_bp,
+        data_calendar_bp, ocds_bp, meetings_bp,
     ):
         app.register_blueprint(blueprint)
 

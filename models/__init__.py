@@ -7,6 +7,7 @@ from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .data_version import DataVersion
 from .disputes import Dispute, DisputeEvidence, DisputeStatus, MonthComment
 from .jobs import Job
+from .meetings import ActionItemStatus, MeetingActionItem
 from .notifications import Notification
 from .recommendations import Recommendation, RecommendationLine
 from .scores import ClauseResult, ContractPeriodScore
@@ -25,6 +26,7 @@ from .uploads import Observation, Upload
 from .users import ContractAssignment, SignInThrottle, User
 
 __all__ = [
+    "ActionItemStatus", "MeetingActionItem",
     "ActionPlan", "ActionPlanMilestone", "MilestoneStatus", "Notification", "PlanReason", "PlanStatus",
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",

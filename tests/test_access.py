@@ -17,7 +17,18 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 
-from models import ActionPlan, ActionPlanMilestone, Dispute, DisputeEvidence, Job, Notification, PlanReason, Role
+from models import (
+    ActionPlan,
+    ActionPlanMilestone,
+    Dispute,
+    DisputeEvidence,
+    Job,
+    JobStatus,
+    MeetingActionItem,
+    Notification,
+    PlanReason,
+    Role,
+)
 from tests.factories import (
     TEST_PASSWORD,
     ClauseTemplateFactory,
@@ -54,6 +65,10 @@ URL_ARGUMENTS = {
     "notification_id": lambda w: w.notification.id,
     "dispute_id": lambda w: w.dispute.id,
     "evidence_id": lambda w: w.evidence.id,
+    "category_slug": lambda w: w.contract.category.slug,
+    "item_id": lambda w: w.action_item.id,
+    "packet_id": lambda w: w.packet.id,
+    "fmt": lambda w: "pdf",
 }
 
 # Pages of one person's object: its creator (the world's contract manager) and admins get 200, every
@@ -85,6 +100,8 @@ class World:
     notification: object
     dispute: object
     evidence: object
+    action_item: object
+    packet: object
 
 
 @pytest.fixture
@@ -122,9 +139,18 @@ def world(app, session) -> World:
     evidence = DisputeEvidence(dispute_id=dispute.id, filename="evidence.pdf", stored_name="access-evidence.pdf",
                                sha256="e" * 64, size=14, kind="pdf")
     session.add(evidence)
+    action_item = MeetingActionItem(category_id=contract.category_id, period=upload.period, text="Call the vendor",
+                                    owner_name="Vendor representative", due_on=date(2026, 3, 1))
+    (folder / "meeting-packets").mkdir(exist_ok=True)
+    (folder / "meeting-packets" / "access-packet.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    packet = Job(kind="meeting_packet", idempotency_key="access-packet", status=JobStatus.SUCCEEDED,
+                 payload={"category_id": contract.category_id, "period": upload.period},
+                 result={"category_slug": contract.category.slug, "period": upload.period, "pdf": "access-packet.pdf"},
+                 created_by=users[Role.FINANCE])
+    session.add_all([action_item, packet])
     session.flush()  # the password set after the factory's own flush must reach the database too
     return World(users, contract, clause, template, upload, recommendation, job, plan, milestone, notification,
-                 dispute, evidence)
+                 dispute, evidence, action_item, packet)
 
 
 def _routes(app):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, select
 
 from contracts_app.rankings.cache import rendered_rankings
-from models import AuditEvent, Recommendation, RecommendationStatus, Role, Upload, User, db, utcnow
+from models import AuditEvent, MeetingActionItem, Recommendation, RecommendationStatus, Role, Upload, User, db, utcnow
 
 from .factories import (
     TEST_PASSWORD,
@@ -55,6 +56,7 @@ BOUNDS = {
     "audit log": 6,
     "renewal summary": 17,
     "data calendar": 11,
+    "a monthly meeting": 9,
 }
 IGNORED = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK TO|BEGIN|COMMIT|ROLLBACK)\b", re.I)
 
@@ -94,6 +96,11 @@ def _grow(city: City, categories: int, contracts_per_category: int, months: int)
         for _ in range(contracts_per_category - sum(c.category_id == category.id for c in city.contracts)):
             _add_contract(city, category)
     for contract in city.contracts:
+        # Action items of the category's meetings: owned by a user or a name, some carried over to 2026-06.
+        for period in _months(months)[city.months_committed.get(contract.id, 0):]:
+            for owner in ({"owner_user_id": city.finance.id}, {"owner_name": f"{contract.number}'s representative"}):
+                db.session.add(MeetingActionItem(category_id=contract.category_id, period=period, text="Follow up",
+                                                 due_on=date(2026, 7, 1), created_by_id=city.manager.id, **owner))
         for period in _months(months)[city.months_committed.get(contract.id, 0):]:
             commit(contract, period, rows(period, {"a": [80 + contract.id % 15, 92], "b": [70, 95]},
                                           prefix=contract.number))
@@ -138,6 +145,7 @@ def _pages(city: City) -> dict[str, tuple[Role, str]]:
         "audit log": (Role.ADMIN, "/admin/audit"),
         "data calendar": (Role.CONTRACT_MANAGER, "/calendar/?from=2026-01&to=2026-06"),
         "renewal summary": (Role.PROCUREMENT, f"/contracts/{contract.id}/renewal"),
+        "a monthly meeting": (Role.FINANCE, f"/meetings/{city.categories[0].slug}/2026-06"),
     }
 
 

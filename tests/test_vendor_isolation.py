@@ -69,6 +69,9 @@ class Side:
             "user_id": self.user.id, "period": self.upload.period, "key": self.clause.key, "job_id": self.job.id,
             "plan_id": self.plan.id, "milestone_id": self.milestone.id, "notification_id": self.notification.id,
             "dispute_id": self.dispute.id, "evidence_id": self.evidence.id,
+            # The monthly meeting (city staff only): the sign-in wall answers 404 before any id is looked up.
+            "category_slug": "asphalt-resurfacing", "item_id": self.milestone.id, "packet_id": self.job.id,
+            "fmt": "pdf",
         }
 
     def secrets(self) -> list[str]:

@@ -17,6 +17,7 @@ from .progress import Progress
 COMMIT_UPLOAD = "commit_upload"
 RECOMPUTE = "recompute"
 SEND_EMAIL = "send_email"
+MEETING_PACKET = "meeting_packet"
 
 
 class JobRefused(ValueError):
@@ -108,5 +109,16 @@ def send_email(job: Job, progress: Progress) -> JobOutcome:
     return JobOutcome(message, {"notification_id": notification_id})
 
 
+def meeting_packet(job: Job, progress: Progress) -> JobOutcome:
+    """A category's monthly meeting packet, as a PDF and a Word document (contracts_app/meetings)."""
+    from ..meetings.packet_job import build_packet
+
+    try:
+        message, result = build_packet(job, progress)
+    except LookupError as exc:
+        raise JobRefused(str(exc)) from None
+    return JobOutcome(message, result)
+
+
 KINDS: dict[str, Callable[[Job, Progress], JobOutcome]] = {COMMIT_UPLOAD: commit_upload, RECOMPUTE: recompute,
-                                                           SEND_EMAIL: send_email}
+                                                           SEND_EMAIL: send_email, MEETING_PACKET: meeting_packet}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app
 
-from models import Contract, Job, OutcomeClause, Upload, User
+from models import Contract, Job, OutcomeClause, ServiceCategory, Upload, User
 
-from .kinds import COMMIT_UPLOAD, RECOMPUTE
+from .kinds import COMMIT_UPLOAD, MEETING_PACKET, RECOMPUTE
 from .services import find_by_key, start_job
 
 
@@ -30,3 +30,15 @@ def recompute_after_amendment(contract: Contract, clause: OutcomeClause, since: 
     return start_job(RECOMPUTE, f"recompute:{contract.id}:clause-{clause.id}",
                      {"contract_id": contract.id, "since": since}, actor, total=len(periods),
                      message=f"Waiting for a worker to recompute {len(periods)} months from {since}")
+
+
+def start_packet_job(category: ServiceCategory, period: str, actor: User) -> Job:
+    """A meeting packet, keyed by the data version: pressing twice on the same data is one job; after any
+    change (an action item recorded, a month committed) a new packet is made."""
+    from ..meetings.packet_job import packet_key_prefix
+    from ..rankings.cache import data_version
+
+    version = "-".join(str(part) for part in data_version())
+    return start_job(MEETING_PACKET, f"{packet_key_prefix(category, period)}{version}",
+                     {"category_id": category.id, "period": period}, actor, total=4,
+                     message=f"Waiting for a worker to make the {category.name} packet for {period}")

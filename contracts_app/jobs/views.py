@@ -7,12 +7,13 @@ from sqlalchemy.orm import joinedload
 
 from models import Job, JobStatus, db
 
-from .kinds import COMMIT_UPLOAD, RECOMPUTE
+from .kinds import COMMIT_UPLOAD, MEETING_PACKET, RECOMPUTE
 from .queue import read_pulse
 from .services import can_see
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-TITLES = {COMMIT_UPLOAD: "Committing a monthly sheet", RECOMPUTE: "Recomputing scores after an amendment"}
+TITLES = {COMMIT_UPLOAD: "Committing a monthly sheet", RECOMPUTE: "Recomputing scores after an amendment",
+          MEETING_PACKET: "Preparing the monthly meeting packet"}
 
 
 def _visible_job(job_id: int) -> Job:
@@ -32,7 +33,8 @@ def job_state(job: Job) -> dict:
     percent = int(100 * done / total) if total else 0
     return {"id": job.id, "kind": job.kind, "status": job.status.value, "done": done, "total": total,
             "percent": min(percent, 100), "message": message or "", "attempts": job.attempts,
-            "finished": job.finished, "result_url": result_url(job), "result_label": result_label(job)}
+            "finished": job.finished, "result_url": result_url(job), "result_label": result_label(job),
+            "result_links": result_links(job)}
 
 
 def result_url(job: Job) -> str | None:
@@ -40,7 +42,19 @@ def result_url(job: Job) -> str | None:
         return None
     if job.kind in (COMMIT_UPLOAD, RECOMPUTE):
         return url_for("scorecards.scorecard", contract_id=job.result["contract_id"])
+    if job.kind == MEETING_PACKET:
+        return url_for("meetings.download", packet_id=job.id, fmt="pdf")
     return None
+
+
+def result_links(job: Job) -> list[dict]:
+    """Further links of a finished job (the packet's Word document and its meeting), after the main one."""
+    if job.kind != MEETING_PACKET or job.status != JobStatus.SUCCEEDED or not job.result:
+        return []
+    return [{"url": url_for("meetings.download", packet_id=job.id, fmt="docx"), "label": "Download the Word document",
+             "testid": "job-result-docx"},
+            {"url": url_for("meetings.meeting", category_slug=job.result["category_slug"],
+                            period=job.result["period"]), "label": "Back to the meeting", "testid": "job-result-meeting"}]
 
 
 def result_label(job: Job) -> str | None:
@@ -48,6 +62,8 @@ def result_label(job: Job) -> str | None:
         return f"See the scorecard with {job.result['period']}"
     if job.kind == RECOMPUTE and job.result:
         return "See the recomputed scorecard"
+    if job.kind == MEETING_PACKET and job.result:
+        return "Download the PDF"
     return None
 
 

@@ -28,6 +28,17 @@
       link.textContent = state.result_label || "See the result";
       result.classList.remove("d-none");
     }
+    var more = document.getElementById("job-result-more");
+    if (more && state.result_links && state.result_links.length && !more.childElementCount) {
+      state.result_links.forEach(function (extra) {
+        var a = document.createElement("a");
+        a.className = "btn btn-outline-secondary ms-2";
+        a.href = extra.url;
+        a.textContent = extra.label;
+        a.setAttribute("data-testid", extra.testid);
+        more.appendChild(a);
+      });
+    }
     if (state.finished && hint) { hint.classList.add("d-none"); }
   }
 
