@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from .library.views import bp as library_bp
     from .notifications.views import bp as notifications_bp
     from .payments.views import bp as payments_bp
+    from .public.views import bp as public_bp
     from .rankings.views import bp as rankings_bp
     from .recommendations.views import bp as recommendations_bp
     from .schedules.views import bp as schedules_bp
@@ -120,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
-        vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,
+        vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp, public_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -130,12 +131,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_sign_in_wall(app: Flask) -> None:
-    """Every page needs sign-in except the sign-in page, /healthz, /readyz and static files; a vendor user reaches
+    """Every page needs sign-in except the sign-in page, /healthz, /readyz, static files and the public scorecards
+    (/public, the `public` blueprint: published categories' final months only); a vendor user reaches
     only their account and the views marked @open_to_vendors (security.py), and gets a 404 anywhere else."""
 
     @app.before_request
     def require_sign_in():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "public":
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
