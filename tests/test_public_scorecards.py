@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from contracts_app.public.dictionary import DICTIONARY
 from contracts_app.public.services import RANKING_COLUMNS, RESULT_COLUMNS, ROW_COLUMNS
@@ -71,6 +71,15 @@ def city(app):
                                        status=DisputeStatus.OPEN, reason="Readings taken before rolling."))
     db.session.flush()
     return category, contracts
+
+
+def _add_vendor(category, number: str, name: str, base: float, provisional: str | None = None):
+    contract = ContractFactory(number=number, category=category, vendor=VendorFactory(name=name))
+    clause = OutcomeClauseFactory(contract=contract, key="pci_after", label="PCI after resurfacing")
+    for i, period in enumerate(MONTHS):
+        closes = NOW + timedelta(days=5) if period == provisional else NOW - timedelta(days=20)
+        _month(contract, clause, period, base + i, 80.0 + i, closes)
+    return contract
 
 
 def _signed_in(app, role=Role.ADMIN):
@@ -253,3 +262,40 @@ def test_only_an_admin_may_publish(app, role):
     response = client.post(f"/categories/{category.id}/publishing", data={"action": "publish", "csrf_token": token})
     assert response.status_code == 403
     assert app.test_client().get(f"/public/only-admin-{role.value}/").status_code == 404
+
+
+# What each ran when written: the data version and next window (2), the category (1), the final scope (5: contracts,
+# the months' reviews, the hidden count, the latest final month), then the page's own reads.
+PUBLIC_BOUNDS = {"/public/": 3, "/public/asphalt/": 12, "contract": 8, "/public/asphalt/results.csv": 9,
+                 "/public/asphalt/rankings.json": 11, "/public/asphalt/rows.csv": 9}
+
+
+def _statements(client, path: str) -> int:
+    from contracts_app.rankings.cache import rendered_rankings
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+            statements.append(statement)
+
+    rendered_rankings.clear()  # measured as built, not as cached
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200, path
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_public_pages_run_the_same_few_statements_however_many_vendors_and_months(client, city):
+    category, contracts = city
+    paths = {name: name for name in PUBLIC_BOUNDS}
+    paths["contract"] = f"/public/asphalt/contracts/{contracts['PW-PUB-A'].id}"
+    small = {name: _statements(client, path) for name, path in paths.items()}
+    for n in range(4):
+        _add_vendor(category, f"PW-PUB-X{n}", f"Extra Vendor {n}", 60.0 + n, provisional="2026-03" if n % 2 else None)
+    db.session.flush()
+    large = {name: _statements(client, path) for name, path in paths.items()}
+    assert large == small
+    assert all(small[name] <= bound for name, bound in PUBLIC_BOUNDS.items()), sorted(small.items())

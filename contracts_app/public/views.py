@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import Blueprint, Response, abort, g, make_response, render_template, request
 
 from ..disputes.review import next_window_close
 from ..rankings.cache import data_version, rendered_rankings
@@ -34,8 +34,15 @@ CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
 
 
+def _version() -> tuple:
+    """The data version and the next review window to close, read once per request (two small queries)."""
+    if "public_version" not in g:
+        g.public_version = (data_version(), next_window_close())
+    return g.public_version
+
+
 def _etag() -> str:
-    version = data_version()[1], next_window_close()
+    version = _version()[0][1], _version()[1]
     return hashlib.sha256(repr((version, request.full_path)).encode()).hexdigest()[:32]
 
 
@@ -63,7 +70,7 @@ def cache_headers(response: Response) -> Response:
 
 def _cached(render) -> Response:
     """The rendered answer for this URL at this data version, rendered once per worker."""
-    key = ("public", request.full_path, data_version(), next_window_close())
+    key = ("public", request.full_path, *_version())
     body, status, content_type, download = rendered_rankings.get_or_render(key, render)
     response = make_response(body, status)
     response.content_type = content_type
