@@ -68,6 +68,12 @@ def cache_headers(response: Response) -> Response:
     return response
 
 
+@bp.errorhandler(404)
+def not_found(_error):
+    """An unpublished or unknown category: the public layout, no hint of what the staff pages hold."""
+    return render_template("public/404.html"), 404
+
+
 def _cached(render) -> Response:
     """The rendered answer for this URL at this data version, rendered once per worker."""
     key = ("public", request.full_path, *_version())

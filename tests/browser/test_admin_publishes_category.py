@@ -11,7 +11,7 @@ import io
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import VIEWPORT, ConsoleGuard, save_screenshot, sign_in
+from tests.browser.conftest import VIEWPORT, ConsoleGuard, expect_accessible, save_screenshot, sign_in
 
 ADMIN = "admin@demo.city"
 RESULT_HEADER = ["contract", "vendor", "period", "clause_key", "value", "attainment", "status", "composite",
@@ -26,6 +26,7 @@ def test_admin_publishes_asphalt_and_a_visitor_reads_and_downloads_it(
     visitor = visitor_context.new_page()
     console_guard.watch(visitor)
     assert visitor.goto(f"{city_server}/public/asphalt-resurfacing/").status == 404
+    expect(visitor.get_by_role("heading", name="No published scorecard here")).to_be_visible()
 
     # --- the admin publishes the category from its page, with the street column --------------------------
     sign_in(page, city_server, ADMIN)
@@ -53,6 +54,7 @@ def test_admin_publishes_asphalt_and_a_visitor_reads_and_downloads_it(
     expect(visitor.get_by_role("link", name="Sign out")).to_have_count(0)
     assert visitor_context.cookies() == [], "the public pages set no cookie"
     save_screenshot(visitor, "public-category-scorecard")
+    expect_accessible(visitor)
 
     visitor.get_by_role("link", name="PW-2025-101").click()
     expect(visitor.get_by_test_id("public-month").first).to_contain_text("composite")
@@ -75,4 +77,5 @@ def test_admin_publishes_asphalt_and_a_visitor_reads_and_downloads_it(
     visitor.get_by_test_id("downloads").get_by_role("link", name="data dictionary").click()
     expect(visitor.get_by_test_id("dictionary-results")).to_contain_text("attainment")
     save_screenshot(visitor, "public-data-dictionary")
+    expect_accessible(visitor)
     visitor_context.close()
