@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from .notifications.views import bp as notifications_bp
     from .ocds.views import bp as ocds_bp
     from .payments.views import bp as payments_bp
+    from .public.views import bp as public_bp
     from .rankings.views import bp as rankings_bp
     from .recommendations.views import bp as recommendations_bp
     from .renewals.views import bp as renewals_bp
@@ -126,7 +127,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
         vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,
-        data_calendar_bp, ocds_bp, meetings_bp,
+        data_calendar_bp, ocds_bp, meetings_bp, public_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -136,12 +137,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_sign_in_wall(app: Flask) -> None:
-    """Every page needs sign-in except the sign-in page, /healthz, /readyz and static files; a vendor user reaches
+    """Every page needs sign-in except the sign-in page, /healthz, /readyz, static files and the public scorecards
+    (/public, the `public` blueprint: published categories' final months only); a vendor user reaches
     only their account and the views marked @open_to_vendors (security.py), and gets a 404 anywhere else."""
 
     @app.before_request
     def require_sign_in():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "public":
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()

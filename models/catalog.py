@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, utcnow
@@ -31,9 +31,18 @@ class ServiceCategory(Model):
     # Issue 15: a month's sheet is due this many days after the month ends; later it is overdue.
     sheet_due_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Issue 16: a published category's final months are open to anyone under /public. Context columns may hold
+    # personal data (addresses, names), so only those listed here are ever published.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    publish_context_columns: Mapped[list] = mapped_column(JSONType, default=list, server_default="[]")
 
     contracts: Mapped[list[Contract]] = relationship(lazy="raise_on_sql", back_populates="category")
     clause_templates: Mapped[list[ClauseTemplate]] = relationship(lazy="raise_on_sql", back_populates="category")
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     def __str__(self) -> str:
         return self.name

@@ -35,7 +35,10 @@ from tests.factories import (
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 # Public to everyone, signed in or not (and showing no vendor's data): not city pages.
-PUBLIC_ENDPOINTS = {"health.healthz", "health.readyz", "auth.sign_in", "auth_sso.start", "auth_sso.callback"}
+PUBLIC_ENDPOINTS = {"health.healthz", "health.readyz", "auth.sign_in", "auth_sso.start", "auth_sso.callback",
+                    # The public scorecards (issue 16): only published categories; this walk's category is not.
+                    "public.index", "public.category", "public.contract", "public.download", "public.dictionary",
+                    "public.dictionary_file"}
 # Sign-out would end the walk's own session; it is the same for every user (tests/test_access.py).
 NOT_WALKED = {"auth.sign_out"}
 MONTHS = ["2026-01", "2026-02", "2026-03"]
@@ -72,6 +75,7 @@ class Side:
             # The monthly meeting (city staff only): the sign-in wall answers 404 before any id is looked up.
             "category_slug": "asphalt-resurfacing", "item_id": self.milestone.id, "packet_id": self.job.id,
             "fmt": "pdf",
+            "slug": "asphalt-resurfacing", "kind": "results", "fmt": "csv",
         }
 
     def secrets(self) -> list[str]:

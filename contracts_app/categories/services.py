@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from imports.contracts_file import SLUG_RE
 from imports.headers import normalise_header
-from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, db
+from models import ClauseTemplate, Contract, OutcomeClause, ServiceCategory, Upload, UploadStatus, User, db
 
 from ..audit import record_event, snapshot
 from ..disputes.review import DEFAULT_REVIEW_DAYS
@@ -106,6 +106,7 @@ def category_detail(category_id: int) -> dict | None:
         "contracts": contracts,
         "templates": templates,
         "committed_uploads": committed_upload_count(category),
+        "published_by": db.session.get(User, category.published_by_id) if category.published_by_id else None,
     }
 
 

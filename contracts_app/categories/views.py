@@ -1,8 +1,9 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from models import Role, ServiceCategory, db
 
+from ..public.publishing import PublishingRefused, set_publishing
 from ..security import role_required
 from ..unit_of_work import discard_changes
 from .forms import CategoryForm
@@ -40,7 +41,35 @@ def detail(category_id: int):
     detail = category_detail(category_id)
     if detail is None:
         abort(404)
-    return render_template("categories/detail.html", can_edit=_can_edit(), **detail)
+    can_publish = current_user.is_authenticated and current_user.role == Role.ADMIN
+    return render_template("categories/detail.html", can_edit=_can_edit(), can_publish=can_publish, **detail)
+
+
+@bp.post("/<int:category_id>/publishing")
+@role_required(Role.ADMIN)
+def publishing(category_id: int):
+    """Publish or unpublish the category's public scorecard, and choose its published context columns."""
+    category = db.session.get(ServiceCategory, category_id)
+    if category is None:
+        abort(404)
+    publish = request.form.get("action") == "publish" or (
+        request.form.get("action") == "save" and category.is_published)
+    try:
+        changed = set_publishing(category, publish=publish,
+                                 context_columns=request.form.getlist("publish_context_columns"),
+                                 actor=current_user._get_current_object())
+    except PublishingRefused as refused:
+        discard_changes()
+        flash(f"Nothing was changed: {refused}", "danger")
+    else:
+        if not changed:
+            flash("Nothing changed.", "info")
+        elif category.is_published:
+            flash(f"The scorecard of {category.name} is public at {url_for('public.category', slug=category.slug)}.",
+                  "success")
+        else:
+            flash(f"The scorecard of {category.name} is no longer public.", "success")
+    return redirect(url_for("categories.detail", category_id=category_id) + "#publishing")
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -241,7 +241,11 @@ def ranking_page(request: RankingRequest) -> RankingPage:
     why = nothing_to_rank(request)
     if request.errors or why or request.period is None:
         return RankingPage(request=request, rows=[], chart=None, nothing_to_rank=why)
-    ranking = category_ranking(request.category, request.period, request.window)
+    return page_of_ranking(request, category_ranking(request.category, request.period, request.window))
+
+
+def page_of_ranking(request: RankingRequest, ranking: CategoryRanking) -> RankingPage:
+    """The rows and charts of a ranking already made (the staff page's, or the public page's of final months)."""
     rankings = ranking.rankings
     ranks = [r.rank for r in rankings if r.rank is not None]
     rows = [_row(r, r.rank is not None and ranks.count(r.rank) > 1, request) for r in rankings]

@@ -3,9 +3,10 @@ read from stored period scores."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, Integer, and_, case, func, select
+from sqlalchemy import Float, Integer, and_, case, func, select, true, tuple_
 
 from models import ClauseResult, ClauseStatus, Contract, ContractPeriodScore, ServiceCategory, Vendor, db
 from scoring.periods import add_months
@@ -79,8 +80,18 @@ class CategoryRanking:
     uncertainty: CategoryUncertainty
 
 
+Excluded = Collection[tuple[int, str]]  # (contract id, period) months left out, e.g. those not final yet
+
+
+def not_excluded(contract_id, period, excluded: Excluded):
+    """A condition leaving out the excluded (contract id, period) months; always true when there are none."""
+    if not excluded:
+        return true()
+    return tuple_(contract_id, period).not_in(sorted(excluded))
+
+
 def period_composites(category: ServiceCategory, first: str | None, last: str,
-                       vendor_ids: set[int] | None = None) -> dict[int, dict[str, tuple]]:
+                       vendor_ids: set[int] | None = None, excluded: Excluded = ()) -> dict[int, dict[str, tuple]]:
     """vendor id -> period -> (its period composite, observations), summed in the database.
 
     The observation-weighted mean of a vendor's contract composites in a month (SPEC §3) is
@@ -91,7 +102,8 @@ def period_composites(category: ServiceCategory, first: str | None, last: str,
     observations = func.sum(case((scored, ContractPeriodScore.observations)), type_=Integer)
     query = (select(Contract.vendor_id, ContractPeriodScore.period, weighted, observations)
              .join(Contract, Contract.id == ContractPeriodScore.contract_id)
-             .where(Contract.category_id == category.id, ContractPeriodScore.period <= last)
+             .where(Contract.category_id == category.id, ContractPeriodScore.period <= last,
+                    not_excluded(ContractPeriodScore.contract_id, ContractPeriodScore.period, excluded))
              .group_by(Contract.vendor_id, ContractPeriodScore.period))
     if first is not None:
         query = query.where(ContractPeriodScore.period >= first)
@@ -104,11 +116,12 @@ def period_composites(category: ServiceCategory, first: str | None, last: str,
     return out
 
 
-def _clause_counts(category: ServiceCategory, periods: list[str]) -> dict[int, dict[str, int]]:
+def _clause_counts(category: ServiceCategory, periods: list[str], excluded: Excluded = ()) -> dict[int, dict[str, int]]:
     rows = db.session.execute(
         select(Contract.vendor_id, ClauseResult.status, func.count())
         .join(Contract, Contract.id == ClauseResult.contract_id)
-        .where(Contract.category_id == category.id, ClauseResult.period.in_(periods))
+        .where(Contract.category_id == category.id, ClauseResult.period.in_(periods),
+               not_excluded(ClauseResult.contract_id, ClauseResult.period, excluded))
         .group_by(Contract.vendor_id, ClauseResult.status)
     ).all()
     out: dict[int, dict[str, int]] = defaultdict(lambda: {"met": 0, "partial": 0, "failed": 0})
@@ -137,14 +150,15 @@ def category_vendors(category: ServiceCategory) -> list[Vendor]:
 
 
 def _history(category: ServiceCategory, periods: list[str], period: str,
-             vendors: list[Vendor]) -> dict[int, dict[str, tuple]]:
+             vendors: list[Vendor], excluded: Excluded = ()) -> dict[int, dict[str, tuple]]:
     """The window's period composites, and further back (however far) for vendors with fewer than two
     scored months in it: probation looks at the two most recent scored months, however long ago (SPEC §3)."""
-    history = period_composites(category, periods[0], period)
+    history = period_composites(category, periods[0], period, excluded=excluded)
     short = {vendor.id for vendor in vendors
              if sum(1 for composite, count in history.get(vendor.id, {}).values() if composite is not None and count) < 2}
     if short:
-        for vendor_id, older in period_composites(category, None, add_months(periods[0], -1), short).items():
+        for vendor_id, older in period_composites(category, None, add_months(periods[0], -1), short,
+                                                         excluded).items():
             history.setdefault(vendor_id, {}).update(older)
     return history
 
@@ -169,12 +183,16 @@ def vendor_rankings(category: ServiceCategory, period: str, window: int = DEFAUL
 
 
 def category_ranking(category: ServiceCategory, period: str, window: int = DEFAULT_WINDOW_MONTHS,
-                     probation_threshold: float = DEFAULT_PROBATION_THRESHOLD) -> CategoryRanking:
-    """The rankings of `vendor_rankings` with each score's shrunk score, interval and rank range (SPEC §3b)."""
+                     probation_threshold: float = DEFAULT_PROBATION_THRESHOLD,
+                     excluded: Excluded | None = None) -> CategoryRanking:
+    """The rankings of `vendor_rankings` with each score's shrunk score, interval and rank range (SPEC §3b).
+
+    With `excluded` (the public scorecards: every month not final) those months count for nothing, and no month
+    is marked as not final: none that is left is."""
     periods = window_periods(period, window)
     vendors = category_vendors(category)
-    history = _history(category, periods, period, vendors)
-    counts = _clause_counts(category, periods)
+    history = _history(category, periods, period, vendors, excluded or ())
+    counts = _clause_counts(category, periods, excluded or ())
     rankings: list[VendorRanking] = []
     for vendor in vendors:
         by_period = history.get(vendor.id, {})
@@ -196,7 +214,8 @@ def category_ranking(category: ServiceCategory, period: str, window: int = DEFAU
             trend=[(p, composites_by_period.get(p)) for p in periods], clauses=dict(counts[vendor.id]),
             reasons=reasons, window_periods=scored,
         ))
-    _mark_unsettled(category, periods, rankings)
+    if excluded is None:
+        _mark_unsettled(category, periods, rankings)
     ranks = rank({r.vendor.id: (None if r.insufficient_data else r.score) for r in rankings})
     for ranking in rankings:
         ranking.rank = ranks[ranking.vendor.id]
