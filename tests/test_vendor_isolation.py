@@ -74,7 +74,6 @@ class Side:
             "dispute_id": self.dispute.id, "evidence_id": self.evidence.id,
             # The monthly meeting (city staff only): the sign-in wall answers 404 before any id is looked up.
             "category_slug": "asphalt-resurfacing", "item_id": self.milestone.id, "packet_id": self.job.id,
-            "fmt": "pdf",
             "slug": "asphalt-resurfacing", "kind": "results", "fmt": "csv",
         }
 
