@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from imports.evidence import EvidenceRefused, inspect_evidence
 from imports.limits import megabytes
@@ -79,6 +79,12 @@ def can_resolve(user: User, contract: Contract) -> bool:
 
 
 # --- reading -----------------------------------------------------------------------------------------
+
+def contract_for_review(contract_id: int) -> Contract | None:
+    """A contract with what the review page and the dispute checks read: its vendor's name, its category."""
+    return db.session.scalars(select(Contract).where(Contract.id == contract_id)
+                              .options(joinedload(Contract.vendor), joinedload(Contract.category))).first()
+
 
 def month_record(contract: Contract, period: str) -> MonthRecord:
     upload = find_committed(contract, period)

@@ -16,6 +16,7 @@ from .services import (
     EvidenceUpload,
     add_comment,
     can_resolve,
+    contract_for_review,
     correction_reason,
     dispute_of,
     evidence_path,
@@ -37,8 +38,9 @@ def _user():
 
 
 def _contract(contract_id: int, period: str) -> Contract:
-    contract = db.session.get(Contract, contract_id)
-    if contract is None or not is_period(period):
+    """The contract with the names the month page and a dispute's checks read: its vendor and category."""
+    contract = contract_for_review(contract_id) if is_period(period) else None
+    if contract is None:
         abort(404)
     require_contract_visible(contract)
     return contract
@@ -84,6 +86,7 @@ def comment(contract_id: int, period: str):
         add_comment(contract, period, form.body.data, _user())
     except DisputeRefused as exc:
         discard_changes()
+        contract = _contract(contract_id, period)  # the rollback expired what was loaded
         form.body.errors = [str(exc)]
         return _page(contract, period, comment_form=form, status=422, refusal=f"Comment not added: {exc}")
     flash("Comment added to the month's record.", "success")
@@ -105,6 +108,7 @@ def open_(contract_id: int, period: str):
                                row_keys_text=form.row_keys.data, reason=form.reason.data, files=files, actor=_user())
     except DisputeRefused as exc:
         discard_changes()
+        contract = _contract(contract_id, period)  # the rollback expired what was loaded
         form.reason.errors = [str(exc)]
         return _page(contract, period, dispute_form=form, status=422, refusal=f"Dispute not opened: {exc}")
     flash(f"Dispute #{dispute.id} opened. {contract.number} {period}'s bonus and penalty are on hold until the "
