@@ -9,7 +9,6 @@ from scoring.periods import is_period
 
 from ..security import open_to_vendors, require_contract_visible, role_required
 from ..unit_of_work import discard_changes
-from ..uploads.flow import UploadRefused, commit_staged
 from .forms import CommentForm, CorrectionCommitForm, CorrectionForm, DisputeForm, RejectForm
 from .services import (
     DisputeRefused,
@@ -155,6 +154,8 @@ def reject(dispute_id: int):
 @role_required(Role.CONTRACT_MANAGER, Role.FINANCE)
 def uphold(dispute_id: int):
     """Upholding supersedes the month: upload the corrected sheet, see its check, commit it with the reason."""
+    from ..uploads.flow import UploadRefused  # the sheet machinery (numpy, calamine) loads on use
+
     dispute = _dispute(dispute_id)
     if not can_resolve(_user(), dispute.contract):
         abort(403, description=f"Only finance or a contract manager assigned to {dispute.contract.number} "
@@ -177,6 +178,8 @@ def uphold(dispute_id: int):
 @bp.post("/disputes/<int:dispute_id>/uphold/commit")
 @role_required(Role.CONTRACT_MANAGER, Role.FINANCE)
 def commit_correction(dispute_id: int):
+    from ..uploads.flow import UploadRefused, commit_staged
+
     dispute = _dispute(dispute_id)
     staged = staged_correction(dispute)
     form = CorrectionCommitForm()
