@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from contracts_app.demo.city import CONTRACTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
 from models import AuditEvent, Contract, ContractAssignment, Observation, Role, Upload, UploadStatus, User, db
@@ -29,7 +29,8 @@ def test_seed_demo_loads_the_city_and_prints_one_sign_in_per_role(cli, app):
     assert DEMO_PASSWORD in result.output
     roles = set(db.session.scalars(select(User.role)))
     assert roles == set(Role)  # city staff and a vendor user
-    vendor_user = db.session.scalars(select(User).where(User.role == Role.VENDOR)).one()
+    vendor_user = db.session.scalars(select(User).where(User.role == Role.VENDOR)
+                                     .options(joinedload(User.vendor))).one()
     assert vendor_user.vendor.name == "Ridgeline Asphalt" and vendor_user.mfa_enabled
     assert "ridgeline@demo.city of Ridgeline Asphalt" in result.output
     assert DEMO_TOTP_SECRET in result.output, "the published demo TOTP key for admin and finance is printed"

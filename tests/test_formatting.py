@@ -69,7 +69,8 @@ def test_an_incomplete_month_reads_the_same_on_scorecard_payments_vendor_page_an
     db.session.commit()
 
     scorecard = text_of(signed_in.get(f"/contracts/{contract.id}/scorecard"))
-    assert "2026-03 100.0 incomplete 99.9 %" in scorecard and "(coverage 99.9 %)" in scorecard
+    # The month's heading carries its review mark and link (SPEC §8): committed just now, so provisional.
+    assert "2026-03 provisional review 100.0 incomplete 99.9 %" in scorecard and "(coverage 99.9 %)" in scorecard
     payments = row_text(signed_in.get("/payments/?period=2026-03"), "PW-2026-001")
     assert "incomplete · 99.9 % coverage" in payments
     vendor_page = text_of(signed_in.get(f"/vendors/{vendor.id}"))

@@ -263,6 +263,7 @@ def test_create_user_with_role_vendor_needs_a_vendor(cli, session):
 
 def test_the_users_page_makes_a_vendor_user_only_with_its_vendor(app, session):
     from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
     from models import AuditEvent, User
 
@@ -281,7 +282,8 @@ def test_the_users_page_makes_a_vendor_user_only_with_its_vendor(app, session):
 
     done = client.post_form("/admin/users/new", {**typed, "vendor": "Harbor Paving Co"})
     assert done.status_code == 302
-    user = session.scalars(select(User).where(User.email == "sam@harbor-paving.example")).one()
+    user = session.scalars(select(User).where(User.email == "sam@harbor-paving.example")
+                           .options(joinedload(User.vendor))).one()
     assert user.role is Role.VENDOR and user.vendor.name == "Harbor Paving Co"
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user_created")).all()[-1]
     assert "Harbor Paving Co" in event.summary and event.actor == admin.email

@@ -57,9 +57,15 @@ def _with_everything():
 
 
 def get_plan(plan_id: int) -> ActionPlan | None:
+    """The plan with everything its page reads, the contract's clauses (their labels) included."""
     return db.session.scalars(select(ActionPlan).where(ActionPlan.id == plan_id).options(
-        *_with_everything(), joinedload(ActionPlan.contract).selectinload(Contract.clauses))  # the page labels them
-                              ).unique().first()
+        *_with_everything(), joinedload(ActionPlan.contract).selectinload(Contract.clauses))).unique().first()
+
+
+def get_contract(contract_id: int) -> Contract | None:
+    """The contract a plan is opened on, with what the form reads: its vendor's name and its clauses."""
+    return db.session.scalars(select(Contract).where(Contract.id == contract_id)
+                              .options(joinedload(Contract.vendor), selectinload(Contract.clauses))).first()
 
 
 def plans_for_contract(contract_id: int) -> list[ActionPlan]:

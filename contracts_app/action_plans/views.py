@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from models import ActionPlan, ActionPlanMilestone, Contract, PlanReason, Role, db, today
+from models import ActionPlan, ActionPlanMilestone, Contract, PlanReason, Role, today
 from scoring.periods import is_period
 
 from ..form_choices import select_choices
+from ..loading import load_related
 from ..notifications.recipients import vendor_users
 from ..security import open_to_vendors, require_contract_visible, role_required, vendor_scope
 from ..unit_of_work import discard_changes
@@ -20,6 +21,7 @@ from .services import (
     answer_milestone,
     close_plan,
     contract_clauses,
+    get_contract,
     get_plan,
     mark_milestone,
     next_due,
@@ -70,7 +72,7 @@ def _milestone(plan: ActionPlan, milestone_id: int) -> ActionPlanMilestone:
 @bp.route("/contracts/<int:contract_id>/action-plans/new", methods=["GET", "POST"])
 @role_required(Role.CONTRACT_MANAGER)
 def new(contract_id: int):
-    contract = db.session.get(Contract, contract_id)
+    contract = get_contract(contract_id)
     if contract is None:
         abort(404)
     user = current_user._get_current_object()
@@ -91,6 +93,7 @@ def new(contract_id: int):
                              reason=form.reason.data or "", source_period=form.source_period.data or None)
         except PlanInputError as exc:
             discard_changes()
+            load_related([contract], Contract.vendor, Contract.clauses)  # the rollback expired them
             _show_problems(form, exc.problems)
             refused = True
         else:
@@ -141,6 +144,7 @@ def answer(plan_id: int, milestone_id: int):
             answer_milestone(plan, milestone, current_user._get_current_object(), form.answer.data or "")
         except PlanInputError as exc:
             discard_changes()
+            plan = _plan(plan_id)  # the rollback expired what was loaded: read it again, in one query
             _show_problems(form, exc.problems)
         else:
             flash(f"Your answer to milestone {milestone.position} was sent to the city.", "success")
@@ -166,6 +170,7 @@ def mark(plan_id: int, milestone_id: int):
                            form.note.data or "")
         except PlanInputError as exc:
             discard_changes()
+            plan = _plan(plan_id)  # the rollback expired what was loaded: read it again, in one query
             _show_problems(form, exc.problems)
         else:
             flash(f"Milestone {milestone.position} marked {form.outcome.data}. {_who_was_told(plan.contract)}",
@@ -184,6 +189,7 @@ def close(plan_id: int):
             close_plan(plan, current_user._get_current_object(), form.outcome.data or "", form.note.data or "")
         except PlanInputError as exc:
             discard_changes()
+            plan = _plan(plan_id)  # the rollback expired what was loaded: read it again, in one query
             _show_problems(form, exc.problems)
         else:
             flash(f"Plan #{plan.id} closed as {form.outcome.data}. {_who_was_told(plan.contract)}", "success")

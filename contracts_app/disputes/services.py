@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from imports.evidence import EvidenceRefused, inspect_evidence
 from imports.limits import megabytes
@@ -38,8 +38,6 @@ from models import (
 
 from ..audit import snapshot
 from ..uploads.access import is_assigned
-from ..uploads.flow import limits_from_config, stage_upload, upload_folder
-from ..uploads.storing import find_committed
 from . import events
 from .review import MonthReview, month_review
 
@@ -80,7 +78,15 @@ def can_resolve(user: User, contract: Contract) -> bool:
 
 # --- reading -----------------------------------------------------------------------------------------
 
+def contract_for_review(contract_id: int) -> Contract | None:
+    """A contract with what the review page and the dispute checks read: its vendor's name, its category."""
+    return db.session.scalars(select(Contract).where(Contract.id == contract_id)
+                              .options(joinedload(Contract.vendor), joinedload(Contract.category))).first()
+
+
 def month_record(contract: Contract, period: str) -> MonthRecord:
+    from ..uploads.storing import find_committed  # the sheet machinery (numpy, calamine) loads on use
+
     upload = find_committed(contract, period)
     score = db.session.scalars(select(ContractPeriodScore).where(
         ContractPeriodScore.contract_id == contract.id, ContractPeriodScore.period == period)).first()
@@ -107,12 +113,16 @@ def dispute_of(dispute_id: int) -> Dispute | None:
 
 
 def evidence_path(evidence: DisputeEvidence) -> Path:
+    from ..uploads.flow import upload_folder
+
     return upload_folder() / evidence.stored_name
 
 
 # --- the vendor: comment and dispute -----------------------------------------------------------------
 
 def _window_open_upload(contract: Contract, period: str, actor: User) -> Upload:
+    from ..uploads.storing import find_committed
+
     if not is_vendor_of(actor, contract):
         raise DisputeRefused(f"Only users of {contract.vendor.name} comment on or dispute {contract.number}'s months.")
     upload = find_committed(contract, period)
@@ -157,6 +167,8 @@ class EvidenceUpload:
 def _save_evidence(upload: EvidenceUpload, max_bytes: int) -> tuple[Path, str, int, str]:
     """Saves one file under a generated name; refuses it (and removes it) past the size limit or when its
     content is not its type. Returns the path, sha256, size and kind."""
+    from ..uploads.flow import limits_from_config, upload_folder
+
     filename = os.path.basename(upload.filename or "evidence")[:255]
     path = upload_folder() / f"evidence-{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
     digest = hashlib.sha256()
@@ -270,6 +282,8 @@ def correction_reason(dispute: Dispute) -> str:
 def stage_correction(dispute: Dispute, filename: str, stream: BinaryIO, actor: User) -> Upload | None:
     """Stages the corrected sheet for the dispute's month and links it to the dispute; committing it (the
     supersede flow) upholds the dispute. None when the file is the month's committed data already."""
+    from ..uploads.flow import limits_from_config, stage_upload
+
     _open_for_resolution(dispute, actor)
     contract = dispute.contract
     outcome = stage_upload(contract, dispute.period, filename, stream, actor, limits_from_config())

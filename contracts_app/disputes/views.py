@@ -10,13 +10,13 @@ from scoring.periods import is_period
 
 from ..security import open_to_vendors, require_contract_visible, role_required
 from ..unit_of_work import discard_changes
-from ..uploads.flow import UploadRefused, commit_staged
 from .forms import CommentForm, CorrectionCommitForm, CorrectionForm, DisputeForm, RejectForm
 from .services import (
     DisputeRefused,
     EvidenceUpload,
     add_comment,
     can_resolve,
+    contract_for_review,
     correction_reason,
     dispute_of,
     evidence_path,
@@ -38,8 +38,9 @@ def _user():
 
 
 def _contract(contract_id: int, period: str) -> Contract:
-    contract = db.session.get(Contract, contract_id, options=[joinedload(Contract.vendor)])  # the page names it
-    if contract is None or not is_period(period):
+    """The contract with the names the month page and a dispute's checks read: its vendor and category."""
+    contract = contract_for_review(contract_id) if is_period(period) else None
+    if contract is None:
         abort(404)
     require_contract_visible(contract)
     return contract
@@ -85,6 +86,7 @@ def comment(contract_id: int, period: str):
         add_comment(contract, period, form.body.data, _user())
     except DisputeRefused as exc:
         discard_changes()
+        contract = _contract(contract_id, period)  # the rollback expired what was loaded
         form.body.errors = [str(exc)]
         return _page(contract, period, comment_form=form, status=422, refusal=f"Comment not added: {exc}")
     flash("Comment added to the month's record.", "success")
@@ -106,6 +108,7 @@ def open_(contract_id: int, period: str):
                                row_keys_text=form.row_keys.data, reason=form.reason.data, files=files, actor=_user())
     except DisputeRefused as exc:
         discard_changes()
+        contract = _contract(contract_id, period)  # the rollback expired what was loaded
         form.reason.errors = [str(exc)]
         return _page(contract, period, dispute_form=form, status=422, refusal=f"Dispute not opened: {exc}")
     flash(f"Dispute #{dispute.id} opened. {contract.number} {period}'s bonus and penalty are on hold until the "
@@ -152,6 +155,8 @@ def reject(dispute_id: int):
 @role_required(Role.CONTRACT_MANAGER, Role.FINANCE)
 def uphold(dispute_id: int):
     """Upholding supersedes the month: upload the corrected sheet, see its check, commit it with the reason."""
+    from ..uploads.flow import UploadRefused  # the sheet machinery (numpy, calamine) loads on use
+
     dispute = _dispute(dispute_id)
     if not can_resolve(_user(), dispute.contract):
         abort(403, description=f"Only finance or a contract manager assigned to {dispute.contract.number} "
@@ -174,6 +179,8 @@ def uphold(dispute_id: int):
 @bp.post("/disputes/<int:dispute_id>/uphold/commit")
 @role_required(Role.CONTRACT_MANAGER, Role.FINANCE)
 def commit_correction(dispute_id: int):
+    from ..uploads.flow import UploadRefused, commit_staged
+
     dispute = _dispute(dispute_id)
     staged = staged_correction(dispute)
     form = CorrectionCommitForm()

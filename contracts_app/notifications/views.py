@@ -1,7 +1,7 @@
 """The in-app list of what the signed-in person was told, for every role (vendor users included)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,10 +43,13 @@ def read_one(notification_id: int):
 
 @bp.app_context_processor
 def unread_notifications():
-    """The count in the navigation bar."""
+    """The count in the navigation bar: one query per request, however many templates it renders (the rankings
+    page renders its cached content apart)."""
     if not current_user.is_authenticated:
         return {"unread_notifications": 0}
-    try:
-        return {"unread_notifications": unread_count(current_user._get_current_object())}
-    except SQLAlchemyError:  # an error page after a failed transaction still renders
-        return {"unread_notifications": 0}
+    if "unread_notifications" not in g:
+        try:
+            g.unread_notifications = unread_count(current_user._get_current_object())
+        except SQLAlchemyError:  # an error page after a failed transaction still renders
+            return {"unread_notifications": 0}
+    return {"unread_notifications": g.unread_notifications}

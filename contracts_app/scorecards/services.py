@@ -177,11 +177,16 @@ def _chart_frame(periods: list[str]) -> Frame:
 DEFAULT_MONTHS = 12
 
 
+def _contract_with_parts(contract_id: int) -> Contract | None:
+    """The contract with its vendor and category (one statement) and every clause version (one more). A query,
+    not session.get: the loader options then apply even to a contract the session already holds."""
+    return db.session.scalars(select(Contract).where(Contract.id == contract_id).options(
+        joinedload(Contract.vendor), joinedload(Contract.category), selectinload(Contract.clauses))).first()
+
+
 def build_scorecard(contract_id: int, months: int | None = DEFAULT_MONTHS) -> Scorecard | None:
     """The scorecard of the latest `months` months with data (None: every month)."""
-    contract = db.session.get(Contract, contract_id, options=[selectinload(Contract.clauses),
-                                                              selectinload(Contract.vendor),
-                                                              selectinload(Contract.category)])
+    contract = _contract_with_parts(contract_id)
     if contract is None:
         return None
     stored = sorted(set(db.session.scalars(
@@ -322,9 +327,7 @@ def _committed(contract: Contract, period: str) -> Upload | None:
 def build_drilldown(contract_id: int, period: str, key: str, page: int = 1) -> DrillDown:
     if not is_period(period):
         raise NotFound(period)
-    contract = db.session.get(Contract, contract_id, options=[selectinload(Contract.clauses),
-                                                              joinedload(Contract.vendor),
-                                                              joinedload(Contract.category)])
+    contract = _contract_with_parts(contract_id)
     if contract is None:
         raise NotFound(contract_id)
     result = db.session.scalars(select(ClauseResult).where(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from models import Contract, Role, db
+from models import Role
 
 from ..input_guards import as_page
 from ..security import open_to_vendors, require_contract_visible
@@ -29,22 +29,22 @@ HELPERS = {"coverage_percent": coverage_percent, "cell_text": cell_text, "plain_
 @bp.get("/contracts/<int:contract_id>/scorecard")
 @open_to_vendors
 def scorecard(contract_id: int):
-    require_contract_visible(db.session.get(Contract, contract_id))
     every_month = request.args.get("months") == "all"
     scorecard = build_scorecard(contract_id, months=None if every_month else DEFAULT_MONTHS)
     if scorecard is None:
         abort(404)
+    require_contract_visible(scorecard.contract)  # another vendor's contract: 404, nothing of it shown
     return render_template("scorecards/scorecard.html", scorecard=scorecard, contract=scorecard.contract, **HELPERS)
 
 
 @bp.get("/contracts/<int:contract_id>/scorecard/<period>/<key>")
 @open_to_vendors
 def drilldown(contract_id: int, period: str, key: str):
-    require_contract_visible(db.session.get(Contract, contract_id))
     try:
         drill = build_drilldown(contract_id, period, key, page=as_page(request.args.get("page")))
     except NotFound:
         abort(404)
+    require_contract_visible(drill.contract)  # another vendor's contract: 404, nothing of it shown
     user = current_user._get_current_object()
     can_open_upload = (drill.upload is not None and user.role == Role.CONTRACT_MANAGER
                        and is_assigned(user, drill.contract))

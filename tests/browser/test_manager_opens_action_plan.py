@@ -20,6 +20,7 @@ import pytest
 import time_machine
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from contracts_app import create_app
 from models import ClauseResult, ClauseStatus, Contract, Role, User, db
@@ -46,16 +47,18 @@ def story(tmp_path_factory) -> Iterator[dict]:
                     select(ClauseResult.period, ClauseResult.clause_key, Contract)
                     .join(Contract, Contract.id == ClauseResult.contract_id)
                     .where(ClauseResult.status == ClauseStatus.FAILED, Contract.number.like("PW-%"))
+                    .options(joinedload(Contract.vendor))
                     .order_by(ClauseResult.period.desc())).first()
                 assert failed is not None, "the demo city has a failed clause on a resurfacing contract"
                 period, key, contract = failed
+                # read before the commit, which expires the contract (its vendor is not loaded lazily)
+                facts = {"url": url, "contract_id": contract.id, "number": contract.number, "period": period,
+                         "key": key, "vendor": contract.vendor.name}
                 user = User(email=VENDOR_EMAIL, name="Dana Dispatch", role=Role.VENDOR, vendor_id=contract.vendor_id,
                             totp_secret=VENDOR_TOTP)
                 user.set_password(VENDOR_PASSWORD)
                 db.session.add(user)
                 db.session.commit()
-                facts = {"url": url, "contract_id": contract.id, "number": contract.number, "period": period,
-                         "key": key, "vendor": contract.vendor.name}
                 db.session.remove()
                 db.engine.dispose()
             yield facts
