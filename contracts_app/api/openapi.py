@@ -10,6 +10,8 @@ NSTR = {"type": ["string", "null"]}
 MONEY = {"type": ["string", "null"], "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "money, two decimals"}
 REVIEW = {"type": "string", "enum": ["provisional", "disputed", "final"]}
 PERIOD = {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}
+SLUG = {"type": "string", "pattern": r"^[a-z0-9-]{1,80}$"}
+TEXT = {"type": "string", "pattern": r"^[^\u0000-\u001f\u007f]{1,100}$", "description": "no control characters"}
 
 
 def _obj(properties: dict, required: list[str] | None = None) -> dict:
@@ -35,7 +37,7 @@ PAGING = [_param("page", "Page number, from 1.", {"type": "integer", "minimum": 
                                                                               "maximum": 200})]
 MONTHS = [_param("period", "One month, YYYY-MM.", PERIOD), _param("from", "First month, YYYY-MM.", PERIOD),
           _param("to", "Last month, YYYY-MM.", PERIOD)]
-CATEGORY = _param("category", "A service category's slug.", STR)
+CATEGORY = _param("category", "A service category's slug.", SLUG)
 
 
 def _error(description: str) -> dict:
@@ -109,7 +111,7 @@ PATHS = {
     "/api/v1/contracts/{contract_id}": _get("One contract.", _obj({"data": _ref("Contract")}),
                                             [_param("contract_id", "Contract id.", INT, "path", True)]),
     "/api/v1/scores": _get("Contract-month scores with clause results and review state (SPEC §3, §8).",
-                           _list_of("Score"), PAGING + MONTHS + [_param("contract", "A contract number.", STR)]),
+                           _list_of("Score"), PAGING + MONTHS + [_param("contract", "A contract number.", TEXT)]),
     "/api/v1/rankings": _get("Vendor ranking in a category with the §3b figures; a vendor user sees the others "
                              "anonymised.",
                              _list_of("Ranking", inputs=_obj({"category": STR, "period": NSTR, "window": INT}),
