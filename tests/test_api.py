@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from contracts_app.api.tokens import create_token
 from models import ApiToken, AuditEvent, RecommendationStatus, Role, db, utcnow
@@ -154,6 +154,49 @@ def test_recommendations_are_finance_only_with_lines(client, city):
     assert get(client, "/api/v1/recommendations", token_for(Role.PROCUREMENT)).status_code == 403
 
 
+def test_a_disabled_users_token_gets_401(client, city):
+    user = UserFactory(role=Role.PROCUREMENT)
+    secret = create_token(user, "BI", "read", "30").secret
+    user.is_enabled = False
+    db.session.flush()
+    response = get(client, "/api/v1/contracts", secret)
+    assert response.status_code == 401 and "disabled" in response.json["error"]["message"]
+
+
+def _statements(client, path: str, token: str) -> int:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert get(client, path, token).status_code == 200, path
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_data(client, city):
+    token = token_for(Role.FINANCE, "read:payments")
+    paths = ["/api/v1/contracts", "/api/v1/scores", "/api/v1/rankings?category=asphalt&period=2026-03",
+             "/api/v1/recommendations", "/api/v1/payments?from=2026-02&to=2026-03"]
+    get(client, "/api/v1/categories", token)  # the token's first use stamps its last-used time: not counted
+    before = {path: _statements(client, path, token) for path in paths}
+    for n in range(4):  # four more vendors, each with a contract, two clause versions and three scored months
+        contract = ContractFactory(category=city["category"], number=f"PW-X-{n}")
+        for effective_from in ("2026-01", "2026-03"):
+            clause = OutcomeClauseFactory(contract=contract, effective_from=effective_from)
+        for period in MONTHS:
+            ContractPeriodScoreFactory(contract=contract, period=period, invoice_amount=Decimal("10.00"))
+            ClauseResultFactory(clause=clause, contract=contract, period=period)
+            UploadFactory(contract=contract, period=period, review_closes_at=utcnow())
+    db.session.flush()
+    after = {path: _statements(client, path, token) for path in paths}
+    assert after == before
+
+
 def test_pages_have_totals_and_next_links(client, city):
     token = token_for(Role.PROCUREMENT)
     first = get(client, "/api/v1/scores?per_page=4", token).json
@@ -212,14 +255,19 @@ def test_openapi_document_describes_every_api_route(app, client):
 
 # --- the token page ------------------------------------------------------------------------------------
 
+def create_on_page(client, form: dict):
+    return client.post_form("/account/tokens/new", form, token_from="/account/tokens/")
+
+
 def test_token_page_shows_the_token_once_stores_a_hash_and_revokes(client, app):
     user = UserFactory(email="fin@city.test", role=Role.FINANCE)
     client.sign_in("fin@city.test", TEST_PASSWORD)
-    created = client.post_form("/account/tokens/", {"name": "Power BI", "scope": "read:payments", "days": "90"})
+    created = create_on_page(client, {"name": "Power BI", "scope": "read:payments", "days": "90"})
     assert created.status_code == 200
     html = created.get_data(as_text=True)
     secret = html.split('id="new-token-value" readonly value="')[1].split('"')[0]
     assert secret.startswith("ct_") and "shown only this once" in html
+    assert created.headers["Cache-Control"] == "no-store"
     stored = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
     assert stored.secret_hash == hashlib.sha256(secret.encode()).hexdigest() and secret not in json.dumps(
         [stored.name, stored.prefix, stored.secret_hash])
@@ -237,12 +285,12 @@ def test_token_page_shows_the_token_once_stores_a_hash_and_revokes(client, app):
 def test_token_form_refuses_bad_input_and_keeps_it(client, app):
     UserFactory(email="cm2@city.test", role=Role.CONTRACT_MANAGER)
     client.sign_in("cm2@city.test", TEST_PASSWORD)
-    response = client.post_form("/account/tokens/", {"name": "Nightly", "scope": "read", "days": "400"})
+    response = create_on_page(client, {"name": "Nightly", "scope": "read", "days": "400"})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "from 1 to 365" in html and 'value="Nightly"' in html
     assert "read:payments" not in client.get("/account/tokens/").get_data(as_text=True)
-    payments = client.post_form("/account/tokens/", {"name": "X", "scope": "read:payments", "days": "5"})
+    payments = create_on_page(client, {"name": "X", "scope": "read:payments", "days": "5"})
     assert payments.status_code == 400
     assert db.session.scalars(select(ApiToken)).all() == []
 

@@ -1,7 +1,7 @@
 """Account, API tokens: a signed-in user creates a token (shown once), sees its tokens and revokes them."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..security import open_to_vendors
@@ -22,9 +22,11 @@ DEFAULT_DAYS = "90"
 
 def _page(typed: dict | None = None, errors: dict | None = None, secret: str | None = None, status: int = 200):
     typed = typed or {"name": "", "scope": "read", "days": DEFAULT_DAYS}
-    return render_template("api/tokens.html", tokens=user_tokens(current_user), scopes=scopes_for(current_user),
+    response = make_response(render_template("api/tokens.html", tokens=user_tokens(current_user), scopes=scopes_for(current_user),
                            typed=typed, errors=errors or {}, secret=secret, token_state=token_state,
-                           days_min=EXPIRY_MIN_DAYS, days_max=EXPIRY_MAX_DAYS), status
+                           days_min=EXPIRY_MIN_DAYS, days_max=EXPIRY_MAX_DAYS), status)
+    response.headers["Cache-Control"] = "no-store"  # a new token's secret must not stay in any cache
+    return response
 
 
 @bp.get("/")
@@ -33,7 +35,7 @@ def index():
     return _page()
 
 
-@bp.post("/")
+@bp.post("/new")
 @open_to_vendors
 def create():
     typed = {name: request.form.get(name, "") for name in ("name", "scope", "days")}
