@@ -110,6 +110,9 @@ def test_a_vendor_token_sees_only_its_vendor_and_no_other_name(client, city):
     ranking = get(client, "/api/v1/rankings?category=asphalt&period=2026-03&window=3", token).json["data"]
     assert [(r["vendor"], r["vendor_id"]) for r in ranking] == [("Acme Paving", city["acme"].id),
                                                                 ("Another vendor", None)]
+    other_category = ContractFactory(vendor=city["bravo"], number="PW-B-2").category
+    assert get(client, f"/api/v1/rankings?category={other_category.slug}", token).status_code == 404
+    assert get(client, "/api/v1/rankings", token).json["meta"]["inputs"]["category"] == "asphalt"
     assert get(client, f"/api/v1/contracts/{bravo_contract.id}", token).status_code == 404
     assert get(client, f"/api/v1/vendors/{city['bravo'].id}", token).status_code == 404
     assert get(client, "/api/v1/scores?contract=PW-B-1", token).json["data"] == []

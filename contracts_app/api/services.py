@@ -182,12 +182,15 @@ def scores(scope: int | None, page: Page, months: Months, contract_number: str |
 def rankings(scope: int | None, args) -> dict:
     """The category's ranking (SPEC §3, §3b, §8). A vendor user sees its own row named and every other vendor
     as the portal shows them: "Another vendor", no id, no reasons or contract months."""
+    own_categories = vendor_categories(scope) if scope is not None else []
+    if scope is not None and not args.get("category") and own_categories:
+        args = {**args.to_dict(), "category": own_categories[0].slug}  # a vendor's default: its own category
     asked = read_request(args)
     for name, message in asked.field_errors.items():
         raise ApiError(400 if name != "category" else 404, f"Parameter '{name}': {message}",
                        "invalid_parameter" if name != "category" else "not_found")
     category = asked.category
-    if category is None or (scope is not None and category.id not in {c.id for c in vendor_categories(scope)}):
+    if category is None or (scope is not None and category.id not in {c.id for c in own_categories}):
         raise ApiError(404, "There is no such service category" + (" among your contracts." if scope else "."))
     inputs = {"category": category.slug, "period": asked.period, "window": asked.window}
     if asked.period is None:
