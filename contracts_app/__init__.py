@@ -131,6 +131,15 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
 
+    from .api.token_views import bp as api_tokens_bp
+    from .api.views import authenticate_request
+    from .api.views import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
+    # First of the request hooks that read `current_user`: on /api/v1 it is the token's user, never the session's.
+    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_request)
+
     from .auth.oidc import register_sso
 
     register_sso(app)
@@ -145,6 +154,8 @@ def register_sign_in_wall(app: Flask) -> None:
     def require_sign_in():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "public":
             return None
+        if request.blueprint == "api":
+            return None  # the API checks its own tokens (api/views.py), and answers JSON
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if current_user.role == Role.VENDOR and not _open_to_vendors(app, request.endpoint):

@@ -22,8 +22,12 @@ def _record_denial(reason: str) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from .api.errors import error_response, is_api_request
+
     @app.errorhandler(403)
     def forbidden(error):
+        if is_api_request():  # on /api/ every error is JSON (api/errors.py), never a page
+            return error_response(403)
         roles: tuple[Role, ...] = g.get("required_roles", ())
         needed = " or ".join(r.label for r in roles)
         _record_denial(f"needs role {needed}" if needed else "forbidden")
@@ -39,18 +43,32 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error):
+        if is_api_request():
+            return error_response(400, error.description)
         return render_template("errors/400.html", description=error.description), 400
 
     @app.errorhandler(404)
     def not_found(error):
+        if is_api_request():
+            return error_response(404)
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        if is_api_request():
+            return error_response(405)
+        return error
 
     @app.errorhandler(413)
     def too_large(error):
+        if is_api_request():
+            return error_response(413)
         limit_mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
         return render_template("errors/413.html", limit_mb=limit_mb), 413
 
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
+        if is_api_request():
+            return error_response(500)
         return render_template("errors/500.html"), 500

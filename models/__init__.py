@@ -1,5 +1,6 @@
 """SQLAlchemy models of the whole domain (SPEC §2) and the shared `db` object."""
 from .action_plans import ActionPlan, ActionPlanMilestone, MilestoneStatus, PlanReason, PlanStatus
+from .api_tokens import ApiToken
 from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, Model, db, today, utcnow
 from .catalog import ServiceCategory, Vendor
@@ -27,6 +28,7 @@ from .users import ContractAssignment, SignInThrottle, User
 
 __all__ = [
     "ActionItemStatus", "MeetingActionItem",
+    "ApiToken",
     "ActionPlan", "ActionPlanMilestone", "MilestoneStatus", "Notification", "PlanReason", "PlanStatus",
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 
+from contracts_app.api.tokens import create_token
 from models import (
     ActionPlan,
     ActionPlanMilestone,
@@ -45,6 +46,9 @@ PUBLIC_ENDPOINTS = {"auth.sign_in", "health.healthz", "health.readyz"}
 # Public too, but not found while single sign-on is off (as here); with it on: tests/test_sso.py.
 SSO_ENDPOINTS = {"auth_sso.start", "auth_sso.callback"}
 SIGN_IN_PATH = "/auth/sign-in"
+# The JSON API takes personal tokens only (tests/test_api.py): without one, signed in or not, every address
+# answers 401 in JSON; its OpenAPI description is public.
+API_PUBLIC_ENDPOINTS = {"api.openapi"}
 
 # How to fill each URL argument from the objects `world` creates. A route with an argument missing
 # here makes the test fail: add a line, don't skip the route.
@@ -69,6 +73,7 @@ URL_ARGUMENTS = {
     "item_id": lambda w: w.action_item.id,
     "packet_id": lambda w: w.packet.id,
     "fmt": lambda w: "pdf",
+    "token_id": lambda w: create_token(w.users[Role.CONTRACT_MANAGER], "access walk", "read", "5").token.id,
 }
 
 # Pages of one person's object: its creator (the world's contract manager) and admins get 200, every
@@ -214,6 +219,15 @@ def test_every_route_lets_in_exactly_the_roles_it_names(app, client, world):
             problems.append(why_not)
             continue
         checked.add(rule.endpoint)
+
+        if rule.endpoint.startswith("api."):
+            expected_status = 200 if rule.endpoint in API_PUBLIC_ENDPOINTS else 401
+            for who, who_client in [("anonymous", client), *((r.value, c) for r, c in clients.items())]:
+                response = who_client.get(path)
+                if response.status_code != expected_status or not response.is_json:
+                    problems.append(f"{who} GET {path} (token-only API): got {response.status_code} "
+                                    f"{response.content_type}, expected {expected_status} JSON")
+            continue
 
         anonymous = client.get(path)
         if rule.endpoint in SSO_ENDPOINTS:

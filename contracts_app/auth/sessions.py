@@ -64,7 +64,8 @@ def register_first_steps(app: Flask) -> None:
 
     @app.before_request
     def first_steps():
-        if request.endpoint in ALWAYS_OPEN or request.endpoint is None or not current_user.is_authenticated:
+        if request.endpoint in ALWAYS_OPEN or request.endpoint is None or request.blueprint == "api" \
+                or not current_user.is_authenticated:
             return None
         user = current_user
         if user.must_change_password and request.endpoint != "auth.change_password":

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from models import Contract, DisputeEvidence, Role, db
 from scoring.periods import is_period

@@ -21,6 +21,9 @@ from models import DataVersion, db
 MAX_ENTRIES = 64
 _WROTE = "data_version_wrote"
 _BUMP = "data_version_bump"
+# Execution options of a write that is bookkeeping no page or API response shows (an API token's last use):
+# it does not bump the data version, so the ETags and cached pages built on it stay valid.
+UNVERSIONED = {_BUMP: True}
 
 
 def data_version() -> tuple:
