@@ -178,11 +178,12 @@ def verify_audit_command() -> None:
 
 def register_cli(app: Flask) -> None:
     from .action_plans.cli import remind_milestones_command
+    from .benchmark.cli import COMMANDS as benchmark_commands
     from .data_calendar.cli import send_reminders_command
     from .jobs.cli import commands as job_commands
 
     for command in (*job_commands, init_db_command, verify_audit_command, seed_demo_command, create_user_command,
                     import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command,
-                    remind_milestones_command, send_reminders_command):
+                    remind_milestones_command, send_reminders_command, *benchmark_commands):
         app.cli.add_command(command)
