@@ -17,7 +17,18 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 
-from models import ActionPlan, ActionPlanMilestone, Dispute, DisputeEvidence, Job, Notification, PlanReason, Role
+from models import (
+    ActionPlan,
+    ActionPlanMilestone,
+    Dispute,
+    DisputeEvidence,
+    Job,
+    Notification,
+    PlanReason,
+    Role,
+    ServiceCategory,
+    db,
+)
 from tests.factories import (
     TEST_PASSWORD,
     ClauseTemplateFactory,
@@ -54,6 +65,7 @@ URL_ARGUMENTS = {
     "notification_id": lambda w: w.notification.id,
     "dispute_id": lambda w: w.dispute.id,
     "evidence_id": lambda w: w.evidence.id,
+    "slug": lambda w: db.session.get(ServiceCategory, w.contract.category_id).slug,  # /benchmark/<slug>
 }
 
 # Pages of one person's object: its creator (the world's contract manager) and admins get 200, every

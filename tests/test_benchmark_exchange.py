@@ -103,6 +103,8 @@ def test_b_exports_a_imports_and_a_sees_both_cities_and_the_clause_that_does_not
     assert "Differing: curve." in page
     assert "Only Riverton has: <code>complaints_per_order</code>" in page
     assert "Only we have (not in Riverton's file): <code>complaints</code>" in page
+    vendors = page.split('data-testid="vendors"')[1]
+    assert "Riverton</td><td>Vendor A" in vendors and "Ours</td><td>Harbor Paving Co" in vendors
     assert page.count('<svg') >= 4  # charts for the comparable clauses, drawn on the server
     # Unit prices: invoices ÷ observations on both sides, by month.
     assert document["unit_prices"]["basis"] == "invoice_per_observation"
@@ -198,7 +200,7 @@ def test_a_file_that_breaks_the_schema_is_refused_naming_the_json_path(cities, r
     client = _signed_in(city_a)
     token = client.csrf_token("/benchmark/")
     with path.open("rb") as handle:
-        response = client.post("/benchmark/import", data={"csrf_token": token, "file": (handle, "broken.json")},
+        response = client.post("/benchmark/peer-files/import", data={"csrf_token": token, "file": (handle, "broken.json")},
                                content_type="multipart/form-data")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400

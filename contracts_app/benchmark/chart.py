@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from ..charts import Frame, line_chart
+from ..charts import Frame, bar_chart, line_chart
 
 
 def comparison_charts(comparison) -> dict[str, Markup]:
@@ -25,3 +25,11 @@ def comparison_charts(comparison) -> dict[str, Markup]:
 def _median(months: dict, period: str) -> float | None:
     month = months.get(period)
     return None if month is None else float(month["median"])
+
+
+def vendor_chart(comparison) -> Markup | None:
+    """Each vendor's median monthly composite (0–100), ours and the peers', as bars."""
+    if not comparison.vendors:
+        return None
+    return bar_chart([(f"{row.city}: {row.label}", row.median) for row in comparison.vendors],
+                     title="Vendors' median monthly composite, ours and peers (0–100)")

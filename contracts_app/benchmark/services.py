@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -114,15 +115,21 @@ def _clause_figures(category: ServiceCategory, first: str, last: str) -> dict[st
     by_key: dict[str, list] = defaultdict(list)
     for row in results:
         by_key[row.clause_key].append(row)
+    definitions = {cid: definition_of(clause) for cid, clause in clauses.items()}
     figures = {}
     for key, rows in sorted(by_key.items()):
-        # One definition per key: the one most of the key's results were scored under (latest wins a tie).
-        votes = Counter(_comparable(definition_of(clauses[r.clause_id])) for r in rows)
-        chosen = max(votes, key=lambda d: (votes[d], max(r.period for r in rows
-                                                          if _comparable(definition_of(clauses[r.clause_id])) == d)))
-        kept = [r for r in rows if _comparable(definition_of(clauses[r.clause_id])) == chosen]
+        # One definition per key: the one most of the key's results were scored under (the latest wins a tie);
+        # results scored under another definition are left out, so a month's figures measure one thing.
+        votes: Counter = Counter()
+        latest_period: dict[tuple, str] = {}
+        for r in rows:
+            kind = _comparable(definitions[r.clause_id])
+            votes[kind] += 1
+            latest_period[kind] = max(latest_period.get(kind, ""), r.period)
+        chosen = max(votes, key=lambda kind: (votes[kind], latest_period[kind]))
+        kept = [r for r in rows if _comparable(definitions[r.clause_id]) == chosen]
         latest = max(kept, key=lambda r: (r.period, r.clause_id))
-        definition = definition_of(clauses[latest.clause_id])
+        definition = definitions[latest.clause_id]
         months = []
         for period in sorted({r.period for r in kept}):
             month_rows = [r for r in kept if r.period == period]
@@ -300,7 +307,27 @@ class Comparison:
     our_prices: dict[str, dict[str, Any]]
     peer_prices: dict[str, dict[str, dict[str, Any]]]
     peers: list[PeerBenchmark]
-    peer_vendors: dict[str, list[dict[str, Any]]]
+    vendors: list[VendorRow]
+
+
+@dataclass(frozen=True)
+class VendorRow:
+    """A vendor's median monthly composite over the range, ours by name, a peer's as its file calls it."""
+
+    city: str
+    label: str
+    median: float
+    months: int
+
+
+def vendor_rows(city: str, vendors: Iterable[tuple[str, list[dict[str, Any]]]], first: str, last: str) -> list[VendorRow]:
+    rows = []
+    for label, months in vendors:
+        stats = spread(m["composite_median"] for m in months if first <= m["period"] <= last)
+        if stats is not None:
+            rows.append(VendorRow(city, label, stats.median,
+                                  sum(1 for m in months if first <= m["period"] <= last)))
+    return sorted(rows, key=lambda r: (-r.median, r.label))
 
 
 def compare(category: ServiceCategory, first: str, last: str) -> Comparison:
@@ -337,4 +364,7 @@ def compare(category: ServiceCategory, first: str, last: str) -> Comparison:
         {m["period"]: m for m in ours.unit_prices},
         {p.city_name: {m["period"]: m for m in p.document["unit_prices"]["months"] if first <= m["period"] <= last}
          for p in peers},
-        peers, {p.city_name: p.document["vendors"] for p in peers})
+        peers, [*vendor_rows("Ours", ours.vendor_months.items(), first, last),
+                *(row for p in peers
+                  for row in vendor_rows(p.city_name, ((v["label"], v["months"]) for v in p.document["vendors"]),
+                                         first, last))])

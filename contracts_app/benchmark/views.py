@@ -11,7 +11,7 @@ from models import Role
 
 from ..security import role_required
 from ..unit_of_work import discard_changes
-from .chart import comparison_charts
+from .chart import comparison_charts, vendor_chart
 from .services import (
     BenchmarkInputError,
     categories,
@@ -38,7 +38,7 @@ def index():
     return render_template("benchmark/index.html", rows=rows, can_exchange=can_exchange(), problems=[])
 
 
-@bp.post("/import")
+@bp.post("/peer-files/import")
 @role_required(*EXCHANGERS)
 def upload():
     file = request.files.get("file")
@@ -53,8 +53,13 @@ def upload():
         except BenchmarkInputError as exc:
             problems = [f"{file.filename} was refused; nothing was stored.", str(exc)]
         else:
+            slug = outcome.benchmark.category_slug
+            if category_by_slug(slug) is None:
+                flash(f"{outcome.message} We have no category {slug!r}, so there is nothing of ours to compare it "
+                      "with; it shows once a category with that slug exists.", "warning")
+                return redirect(url_for("benchmark.index"))
             flash(outcome.message + " The comparison below shows it.", "success")
-            return redirect(url_for("benchmark.show", slug=outcome.benchmark.category_slug))
+            return redirect(url_for("benchmark.show", slug=slug))
     discard_changes()
     rows = [(category, peers_of(category)) for category in categories()]
     return render_template("benchmark/index.html", rows=rows, can_exchange=True, problems=problems), 400
@@ -73,7 +78,8 @@ def show(slug: str):
         first, last = default_range()
     comparison = compare(category, first, last)
     charts = comparison_charts(comparison)
-    return render_template("benchmark/show.html", c=comparison, charts=charts, range_error=error,
+    return render_template("benchmark/show.html", c=comparison, charts=charts, vendors_svg=vendor_chart(comparison),
+                           range_error=error,
                            typed_from=request.args.get("from", first), typed_to=request.args.get("to", last),
                            can_exchange=can_exchange())
 
