@@ -11,8 +11,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 FORMAT = "outcomes-benchmark"
 FORMAT_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "benchmark" / "v1.schema.json"
@@ -61,6 +59,8 @@ def json_path(parts: Any) -> str:
 
 def problems_of(document: Any) -> list[str]:
     """Every way the document breaks the schema, or the rules the schema cannot say, by JSON path."""
+    from jsonschema import Draft202012Validator  # here, not at the top: commands start without it
+
     validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     problems = [f"{json_path(e.absolute_path)}: {e.message}" for e in errors]
