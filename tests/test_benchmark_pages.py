@@ -100,3 +100,33 @@ def test_an_upload_without_a_file_asks_for_one(client, our_city):
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert "choose a peer city&#39;s benchmark file (.json) to upload." in response.get_data(as_text=True)
+
+
+def test_a_refused_export_names_the_field_and_keeps_what_was_typed(client, our_city):
+    _sign_in(client, Role.FINANCE)
+    path = f"/categories/{our_city.id}"
+    response = client.post("/benchmark/asphalt-resurfacing/export", data={
+        "csrf_token": client.csrf_token(path), "city": "Ashford", "from": "2026-7", "to": "2026-10",
+        "vendors": "named"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Not exported: from: '2026-7' is not a month; write it as YYYY-MM, e.g. 2026-03." in page
+    assert 'value="Ashford"' in page and 'value="2026-7"' in page and '<option value="named" selected>' in page
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "benchmark_exported")) == 0
+
+
+def test_the_commands_refuse_an_unknown_category_a_bad_month_and_a_missing_file(cli, our_city, tmp_path):
+    unknown = cli.invoke(args=["export-benchmark", "snow-removal", "--city", "Ashford"])
+    assert unknown.exit_code == 1 and "No category with slug 'snow-removal'; nothing was exported." in unknown.output
+    bad = cli.invoke(args=["export-benchmark", "asphalt-resurfacing", "--city", "Ashford", "--from", "2026-10",
+                           "--to", "2026-01"])
+    assert bad.exit_code == 1 and "from 2026-10 comes after to 2026-01" in bad.output
+    assert cli.invoke(args=["export-benchmark", "asphalt-resurfacing"]).exit_code == 2  # --city is required
+    missing = cli.invoke(args=["import-benchmark", str(tmp_path / "nowhere.json")])
+    assert missing.exit_code == 2
+    good = cli.invoke(args=["export-benchmark", "asphalt-resurfacing", "--city", "Ashford", "--from", "2026-01",
+                            "--to", "2026-01"])
+    assert good.exit_code == 0
+    assert json.loads(good.output)["clauses"]["pci_after"]["months"] == [
+        {"period": "2026-01", "median": 90.0, "p25": 89.0, "p75": 91.0, "min": 88.0, "max": 92.0,
+         "contracts": 2, "observations": 20}]

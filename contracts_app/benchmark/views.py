@@ -97,8 +97,11 @@ def export(slug: str):
                                    first=first, last=last)
     except BenchmarkInputError as exc:
         discard_changes()
-        flash(f"Not exported: {exc}", "danger")
-        return redirect(url_for("categories.detail", category_id=category.id))
+        from ..categories.services import category_detail
+
+        return render_template("categories/detail.html", can_edit=current_user.role in (Role.PROCUREMENT, Role.ADMIN),
+                               benchmark_form=request.form, benchmark_error=f"Not exported: {exc}",
+                               **category_detail(category.id)), 400
     name = f"benchmark_{category.slug}_{first}_{last}.json"
     return send_file(BytesIO(dump(document).encode("utf-8")), mimetype="application/json", as_attachment=True,
                      download_name=name, max_age=0)
