@@ -51,6 +51,7 @@ BOUNDS = {
     "admin users": 3,
     "audit log": 4,
     "data calendar": 11,
+    "benchmark comparison": 12,
 }
 IGNORED = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK TO|BEGIN|COMMIT|ROLLBACK)\b", re.I)
 
@@ -133,6 +134,7 @@ def _pages(city: City) -> dict[str, tuple[Role, str]]:
         "admin users": (Role.ADMIN, "/admin/users"),
         "audit log": (Role.ADMIN, "/admin/audit"),
         "data calendar": (Role.CONTRACT_MANAGER, "/calendar/?from=2026-01&to=2026-06"),
+        "benchmark comparison": (Role.FINANCE, f"/benchmark/{city.categories[0].slug}?from=2026-01&to=2026-06"),
     }
 
 
