@@ -48,6 +48,22 @@ def spread(values: Iterable[float]) -> Spread | None:
     return Spread(quantile(ordered, 0.5), quantile(ordered, 0.25), quantile(ordered, 0.75), ordered[0], ordered[-1])
 
 
+def exact_spread(values: Iterable[Decimal]) -> dict[str, Decimal] | None:
+    """The same statistics in exact decimal arithmetic, for money (unit prices): no binary float on the way."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+
+    def at(q: Decimal) -> Decimal:
+        position = (len(ordered) - 1) * q
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return {"median": at(Decimal("0.5")), "p25": at(Decimal("0.25")), "p75": at(Decimal("0.75")),
+            "min": ordered[0], "max": ordered[-1]}
+
+
 def _same(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imports.benchmark_file import BenchmarkFileError, json_path, read_benchmark
-from scoring.benchmark import difference_sentence, differing_fields, match_keys, spread, vendor_labels
+from scoring.benchmark import (
+    difference_sentence,
+    differing_fields,
+    exact_spread,
+    match_keys,
+    spread,
+    vendor_labels,
+)
 
 OURS = {"key": "pci_after", "label": "PCI", "unit": "PCI", "direction": "higher", "aggregation": "mean",
         "curve": "linear", "cap": 1, "row_standard": None, "row_direction": None, "scale": 1, "denominator": None,
@@ -39,6 +47,14 @@ def test_spread_of_four_contracts_interpolates_the_quartiles_like_numpy():
     assert (stats.median, stats.p25, stats.p75, stats.min, stats.max) == (85.0, 77.5, 92.5, 70.0, 100.0)
     assert spread([]) is None
     assert spread([42]).as_dict() == {"median": 42.0, "p25": 42.0, "p75": 42.0, "min": 42.0, "max": 42.0}
+
+
+def test_unit_price_statistics_are_exact_decimals():
+    prices = [Decimal("1249.995"), Decimal("1000.01"), Decimal("1500.00"), Decimal("1100.10")]
+    stats = exact_spread(prices)
+    assert stats == {"median": Decimal("1175.0475"), "p25": Decimal("1075.07750"), "p75": Decimal("1312.49625"),
+                     "min": Decimal("1000.01"), "max": Decimal("1500.00")}
+    assert exact_spread([]) is None
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)

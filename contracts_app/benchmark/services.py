@@ -31,6 +31,7 @@ from scoring.benchmark import (
     Spread,
     difference_sentence,
     differing_fields,
+    exact_spread,
     match_keys,
     spread,
     vendor_labels,
@@ -150,8 +151,8 @@ def _rounded(stats: Spread) -> dict[str, float]:
     return {name: round(value, 6) for name, value in stats.as_dict().items()}
 
 
-def _money(value: float | Decimal) -> str:
-    return str(Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP))
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def _score_figures(category: ServiceCategory, first: str, last: str, figures: CityFigures) -> None:
@@ -171,10 +172,10 @@ def _score_figures(category: ServiceCategory, first: str, last: str, figures: Ci
             figures.vendor_observations[s.vendor] += s.observations
     for period in sorted(prices):
         rows = prices[period]
-        stats = spread(Decimal(r.invoice_amount) / r.observations for r in rows)
-        assert stats is not None
+        prices_of_month = exact_spread(Decimal(r.invoice_amount) / r.observations for r in rows)
+        assert prices_of_month is not None
         figures.unit_prices.append({
-            "period": period, **{name: _money(value) for name, value in stats.as_dict().items()},
+            "period": period, **{name: _money(value) for name, value in prices_of_month.items()},
             "contracts": len(rows), "observations": sum(r.observations for r in rows),
             "invoiced": _money(sum((Decimal(r.invoice_amount) for r in rows), Decimal(0)))})
     for (vendor, period), rows in sorted(composites.items()):
