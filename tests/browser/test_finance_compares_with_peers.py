@@ -34,6 +34,8 @@ def test_finance_uploads_a_peer_file_and_reads_the_comparison(page: Page, city_s
     form.get_by_label("From", exact=True).fill("2025-11")
     form.get_by_label("To", exact=True).fill("2026-10")
     expect(form.get_by_label("Vendors")).to_have_value("anonymise")
+    form.scroll_into_view_if_needed()
+    save_screenshot(page, "benchmark-category-download-form", full_page=False)
     with page.expect_download() as download_info:
         form.get_by_role("button", name="Download benchmark file").click()
     download = download_info.value
