@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from .action_plans.views import bp as action_plans_bp
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .benchmark.views import bp as benchmark_bp
     from .categories.views import bp as categories_bp
     from .contracts.views import bp as contracts_bp
     from .dashboard.views import bp as dashboard_bp
@@ -127,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp, dashboard_bp, vendors_bp, categories_bp, contracts_bp, schedules_bp, uploads_bp, library_bp,
         scorecards_bp, rankings_bp, payments_bp, recommendations_bp, admin_bp, health_bp, jobs_bp,
         vendor_portal_bp, action_plans_bp, notifications_bp, disputes_bp, glossary_bp,
-        data_calendar_bp, ocds_bp, meetings_bp, public_bp,
+        data_calendar_bp, ocds_bp, meetings_bp, public_bp, benchmark_bp,
     ):
         app.register_blueprint(blueprint)
 

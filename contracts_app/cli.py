@@ -178,6 +178,7 @@ def verify_audit_command() -> None:
 
 def register_cli(app: Flask) -> None:
     from .action_plans.cli import remind_milestones_command
+    from .benchmark.cli import COMMANDS as benchmark_commands
     from .data_calendar.cli import send_reminders_command
     from .jobs.cli import commands as job_commands
     from .ocds.cli import export_ocds_command
@@ -186,5 +187,5 @@ def register_cli(app: Flask) -> None:
                     import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command,
                     remind_milestones_command, send_reminders_command,
-                    export_ocds_command):
+                    export_ocds_command, *benchmark_commands):
         app.cli.add_command(command)

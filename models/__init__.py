@@ -3,6 +3,7 @@ from .action_plans import ActionPlan, ActionPlanMilestone, MilestoneStatus, Plan
 from .api_tokens import ApiToken
 from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, Model, db, today, utcnow
+from .benchmarks import PeerBenchmark
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
 from .data_version import DataVersion
@@ -33,7 +34,7 @@ __all__ = [
     "Aggregation", "AuditEvent", "AuditTrailIsAppendOnly", "Base", "ClauseResult", "ClauseStatus",
     "ClauseTemplate", "Contract", "ContractAssignment", "ContractPeriodScore", "ContractStatus",
     "Curve", "DataVersion", "Direction", "Dispute", "DisputeEvidence", "DisputeStatus", "Job", "JobStatus", "Model",
-    "MonthComment", "Observation", "OutcomeClause", "Recommendation",
+    "MonthComment", "Observation", "OutcomeClause", "PeerBenchmark", "Recommendation",
     "RecommendationLine", "RecommendationStatus", "Role", "ServiceCategory", "SignInThrottle", "Upload", "UploadStatus",
     "User", "Vendor", "db", "today", "utcnow",
 ]

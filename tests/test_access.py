@@ -29,6 +29,8 @@ from models import (
     Notification,
     PlanReason,
     Role,
+    ServiceCategory,
+    db,
 )
 from tests.factories import (
     TEST_PASSWORD,
@@ -74,6 +76,7 @@ URL_ARGUMENTS = {
     "packet_id": lambda w: w.packet.id,
     "fmt": lambda w: "pdf",
     "token_id": lambda w: create_token(w.users[Role.CONTRACT_MANAGER], "access walk", "read", "5").token.id,
+    "slug": lambda w: db.session.get(ServiceCategory, w.contract.category_id).slug,  # /benchmark/<slug>
 }
 
 # Pages of one person's object: its creator (the world's contract manager) and admins get 200, every

@@ -60,6 +60,7 @@ BOUNDS = {
     "renewal summary": 17,
     "data calendar": 11,
     "a monthly meeting": 9,
+    "benchmark comparison": 12,
 }
 IGNORED = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK TO|BEGIN|COMMIT|ROLLBACK)\b", re.I)
 
@@ -149,6 +150,7 @@ def _pages(city: City) -> dict[str, tuple[Role, str]]:
         "data calendar": (Role.CONTRACT_MANAGER, "/calendar/?from=2026-01&to=2026-06"),
         "renewal summary": (Role.PROCUREMENT, f"/contracts/{contract.id}/renewal"),
         "a monthly meeting": (Role.FINANCE, f"/meetings/{city.categories[0].slug}/2026-06"),
+        "benchmark comparison": (Role.FINANCE, f"/benchmark/{city.categories[0].slug}?from=2026-01&to=2026-06"),
     }
 
 
