@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Short and safe to copy into a log line or a header: letters, digits and . _ : - only, 1 to 64 of them.
@@ -147,6 +148,10 @@ def register_request_log(app: Flask) -> None:
 def _signed_in_user_id() -> int | None:
     """The user Flask-Login already loaded for this request, without loading one (no query for /healthz)."""
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    # From the identity key, not the attributes: the commit before this expired the user, and reading `id` or
+    # `is_authenticated` (is_enabled) would read the whole row again, a second user query on every page.
+    # The anonymous user is not mapped: no state, no id.
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is None or state.identity is None:
         return None
-    return getattr(user, "id", None)
+    return state.identity[0]

@@ -32,25 +32,32 @@ from .test_payments import clause, commit, rows
 # The most statements each page may run, the user's session check included: what each page ran when this test
 # was written (issue 10; before explicit loading the payments page ran 14 and a contract manager's dashboard
 # one more per contract). Raise a bound only with a reason.
+# Issue 13: every page runs 2 fewer (the user and the unread-notification count read in one statement; the request
+# log no longer reads the user again after the commit), the scorecard 6 (was 17 on main, over its bound of 10),
+# and the review states of a page's months are one statement. Raised, by what features merged since issue 10
+# added and main already ran over its bounds: contract page +1 (its action plans, SPEC §9), rankings +3 (the
+# months' review states, SPEC §8: the category's contracts and the review lookup; the next review-window close
+# that ends the rendering cache), vendor page +4 (action plans; the review states of its scores and of its
+# category ranking), payments +1 and a saved recommendation +2 (review states: which months are on hold).
 BOUNDS = {
     "dashboard (admin)": 9,
     "dashboard (procurement)": 8,
     "dashboard (finance)": 8,
     "dashboard (contract manager)": 9,
     "contracts list": 2,
-    "contract page": 6,
-    "scorecard": 10,
-    "rankings": 7,
-    "vendor page": 11,
-    "payments": 9,
+    "contract page": 7,
+    "scorecard": 6,
+    "rankings": 10,
+    "vendor page": 15,
+    "payments": 10,
     "recommendations": 2,
-    "a saved recommendation": 3,
+    "a saved recommendation": 5,
     "uploads of a contract": 5,
     "an upload's report": 8,
     "library": 4,
     "admin users": 3,
     "audit log": 4,
-    "data calendar": 11,
+    "data calendar": 8,
 }
 IGNORED = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK TO|BEGIN|COMMIT|ROLLBACK)\b", re.I)
 
