@@ -3,7 +3,7 @@
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_NAME \\
         .venv/bin/python -m bench.load_bench [--months 60] [--single 40] [--readers 16] [--requests 30]
 
-1. Builds the city of bench/rankings_bench.py (its contracts file and row maker, imported, not copied) in the
+1. Builds the city of bench/rankings_data.py at full size (its contracts file and row maker, imported) in the
    PostgreSQL database given (its public schema is dropped and made again): schema by migrations, contracts
    by the contracts-file loader, observations by COPY, stored scores by the app's own recompute_period.
    --months keeps only the last N of the 60 months (N/60 of the 10^6 rows), for a smaller run.
