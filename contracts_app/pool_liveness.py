@@ -29,11 +29,11 @@ def server_hung_up(dbapi_connection) -> bool:
     if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
         return True
     try:
-        fd = dbapi_connection.pgconn.socket
-        readable, _, _ = select.select([fd], [], [], 0)
-    except (OSError, ValueError, Exception):  # psycopg raises OperationalError for a connection without socket
+        poller = select.poll()  # poll, not select: no limit on the descriptor's number
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except Exception:  # psycopg raises OperationalError for a connection without a socket: unusable too
         return True
-    return bool(readable)
 
 
 def install_liveness_check(engine: Engine) -> None:
