@@ -3,7 +3,7 @@
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_NAME \\
         .venv/bin/python -m bench.load_bench [--months 60] [--single 40] [--readers 16] [--requests 30]
 
-1. Builds the city of bench/rankings_bench.py (its contracts file and row maker, imported, not copied) in the
+1. Builds the city of bench/rankings_data.py at full size (its contracts file and row maker, imported) in the
    PostgreSQL database given (its public schema is dropped and made again): schema by migrations, contracts
    by the contracts-file loader, observations by COPY, stored scores by the app's own recompute_period.
    --months keeps only the last N of the 60 months (N/60 of the 10^6 rows), for a smaller run.
@@ -32,10 +32,14 @@ import sys
 import tempfile
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import rankings_bench as city
+from bench import rankings_data as city
+from bench.rankings_measure import percentile
+
+FULL = city.SIZES["full"]  # the city of the rankings bench at its full size
 
 PROJECT = Path(__file__).resolve().parent.parent
 RANKINGS = f"/rankings/?category={city.RANKED_CATEGORY}&period={city.LAST_PERIOD}&window=6"
@@ -75,21 +79,21 @@ def build(database_url: str, months: int, score_all: bool) -> dict:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    all_periods = period_range(city.FIRST_PERIOD, city.LAST_PERIOD)
+    all_periods = period_range(FULL.first_period, city.LAST_PERIOD)
     periods = all_periods[-months:]
     timings: dict[str, float] = {}
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "LOG_REQUESTS": False})
     with app.app_context():
         started = time.perf_counter()
         upgrade()
-        load_contracts(parse_contracts_file(json.dumps(city.contracts_file())))
+        load_contracts(parse_contracts_file(json.dumps(city.contracts_file(FULL))))
         create_user(city.EMAIL, "procurement", city.PASSWORD, name="Bench Reader")
         db.session.commit()
         timings["schema + contracts"] = time.perf_counter() - started
 
         started = time.perf_counter()
         ids = dict(db.session.execute(select(Contract.number, Contract.id)).all())
-        plan = city._contract_plan()
+        plan = city.contract_plan(FULL)
         now = utcnow()
         db.session.execute(insert(Upload.__table__), [
             {"contract_id": ids[item["number"]], "period": p, "filename": f"{item['number']}-{p}.xlsx",
@@ -107,7 +111,7 @@ def build(database_url: str, months: int, score_all: bool) -> dict:
                 for item in plan:
                     contract_id = ids[item["number"]]
                     for p in periods:
-                        rows = city.month_rows(item, p, all_periods.index(p))
+                        rows = city.month_rows(item, p, all_periods.index(p), FULL)
                         upload_id = upload_ids[(contract_id, p)]
                         row_counts.append({"b_id": upload_id, "b_count": len(rows)})
                         buffer = io.StringIO()
@@ -130,8 +134,8 @@ def build(database_url: str, months: int, score_all: bool) -> dict:
         money = __import__("random").Random(5)
         db.session.execute(insert(ContractPeriodScore.__table__), [
             {"contract_id": ids[item["number"]], "period": p, "composite": None, "coverage": 0.0, "observations": 0,
-             "invoice_amount": city.Decimal(money.randrange(2_000_000, 7_000_000)) / 100,
-             "bonus": city.Decimal(0), "penalty": city.Decimal(0), "net": city.Decimal(0), "computed_at": now}
+             "invoice_amount": Decimal(money.randrange(2_000_000, 7_000_000)) / 100,
+             "bonus": Decimal(0), "penalty": Decimal(0), "net": Decimal(0), "computed_at": now}
             for item in plan for p in periods])
         db.session.commit()
         measured = {ids[item["number"]] for item in plan[:5]}  # the scorecards measured: every month scored
@@ -299,14 +303,14 @@ def _row(name: str, values: list[float]) -> str:
     if not values:
         return f"  {name:<10} no requests"
     return (f"  {name:<10} n={len(values):<5} p50 {statistics.median(values):7.1f} ms   "
-            f"p95 {city.percentile(values, 95):7.1f} ms   max {max(values):7.1f} ms")
+            f"p95 {percentile(values, 95):7.1f} ms   max {max(values):7.1f} ms")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"),
                         help="PostgreSQL database to build in (its public schema is replaced); default TEST_DATABASE_URL")
-    parser.add_argument("--months", type=int, default=city.MONTHS, help="keep the last N of 60 months (default all)")
+    parser.add_argument("--months", type=int, default=FULL.months, help="keep the last N of 60 months (default all)")
     parser.add_argument("--score-all", action="store_true", help="recompute every contract-period (slow)")
     parser.add_argument("--reuse", action="store_true", help="measure the database a previous run built")
     parser.add_argument("--single", type=int, default=40, help="single-user rounds (default 40)")
@@ -322,8 +326,8 @@ def main() -> int:
         built = existing(args.database_url)
         print(f"reusing the database built before: {built['observations']:,} observations", flush=True)
     else:
-        built = build(args.database_url, max(1, min(args.months, city.MONTHS)), args.score_all)
-        print(f"built {built['observations']:,} observations ({built['months']} months x {city.CONTRACTS} "
+        built = build(args.database_url, max(1, min(args.months, FULL.months)), args.score_all)
+        print(f"built {built['observations']:,} observations ({built['months']} months x {FULL.contracts} "
               "contracts):", ", ".join(f"{k} {v:.0f} s" for k, v in built["timings"].items()), flush=True)
 
     port = _free_port()
@@ -357,7 +361,7 @@ def main() -> int:
             for name in ("rankings", "scorecard", "healthz"):
                 verdict = ""
                 if name != "healthz":
-                    ok = city.percentile(single[name], 95) <= TARGET_P95_MS
+                    ok = percentile(single[name], 95) <= TARGET_P95_MS
                     verdict = f"   {'meets' if ok else 'MISSES'} p95 <= {TARGET_P95_MS:.0f} ms"
                 print(_row(name, single[name]) + verdict)
             load_started = time.time()  # wall clock, to match the log lines' UTC times

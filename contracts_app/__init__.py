@@ -62,6 +62,10 @@ def register_input_guards(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    from .pool_liveness import install_liveness_check
+
+    with app.app_context():
+        install_liveness_check(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
@@ -71,19 +75,29 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from sqlalchemy import select
     from sqlalchemy.orm import joinedload
 
     from models import User
 
     from .auth.sessions import register_first_steps, session_is_current
+    from .notifications.services import remember_unread_count, unread_count_column
 
     @login_manager.user_loader
     def load_user(user_id: str):
         """The signed-in user, only while their session is current (version, idle and absolute timeouts)."""
-        # with the vendor in the same query: a vendor user's pages name their vendor (one join, no second query)
-        user = db.session.get(User, int(user_id), options=[joinedload(User.vendor)]) if user_id.isdigit() else None
-        if user is None or not user.is_enabled or not session_is_current(user):
+        # One query for all a page needs of its user: the vendor (a vendor user's pages name it) and the unread
+        # notifications of the navigation bar, joined in; no second round trip.
+        if not user_id.isdigit():
             return None
+        row = db.session.execute(select(User, unread_count_column()).options(joinedload(User.vendor))
+                                 .where(User.id == int(user_id))).first()
+        if row is None:
+            return None
+        user, unread = row
+        if not user.is_enabled or not session_is_current(user):
+            return None
+        remember_unread_count(user, unread)
         return user
 
     register_first_steps(app)

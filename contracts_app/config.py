@@ -47,7 +47,9 @@ def build_config(instance_path: Path, overrides: dict) -> dict:
     return {
         "SECRET_KEY": overrides.get("SECRET_KEY") or load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping (a round trip per request): contracts_app/pool_liveness.py checks a pooled connection
+        # without one, and every connection is replaced after half an hour.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         # Uploads (SPEC §5 limits); checked again before any parsing.
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         "UPLOAD_MAX_ROWS": _env_int("UPLOAD_MAX_ROWS", 200_000),

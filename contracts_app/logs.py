@@ -149,7 +149,10 @@ def _signed_in_user_id() -> int | None:
     """The user Flask-Login already loaded for this request, without loading one (no query for /healthz), and
     without reading it again: the request's commit expired its attributes, its identity stays."""
     user = g.get("_login_user")
+    # From the identity key, not the attributes: the commit before this expired the user, and reading `id` or
+    # `is_authenticated` (is_enabled) would read the whole row again, a second user query on every page.
+    # The anonymous user is not mapped: no state, no id.
     state = inspect(user, raiseerr=False) if user is not None else None
-    if state is None or not state.identity:  # the anonymous user, or nobody
+    if state is None or state.identity is None:
         return None
     return state.identity[0]

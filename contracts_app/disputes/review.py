@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 
 from models import Dispute, DisputeStatus, ServiceCategory, Upload, UploadStatus, db, utcnow
 
@@ -48,6 +48,9 @@ class MonthReview:
 FINAL = MonthReview(ReviewState.FINAL, None)
 
 
+_WINDOW_ROW = -1  # month_reviews: marks a review-window row in the union (a disputes row holds a count)
+
+
 def review_state(closes_at: datetime | None, open_disputes: int, now: datetime) -> ReviewState:
     """The one rule: disputed while a dispute is open, provisional while the window is open, final after."""
     if open_disputes:
@@ -61,26 +64,42 @@ def window_closes_at(committed_at: datetime, category: ServiceCategory) -> datet
     return committed_at + timedelta(days=category.review_days or DEFAULT_REVIEW_DAYS)
 
 
-def month_reviews(contract_ids: Iterable[int], periods: Iterable[str] | None = None) -> dict[MonthKey, MonthReview]:
-    """The review of every committed month of these contracts (optionally only these periods): two queries.
+def month_reviews(contract_ids: Iterable[int], periods: Iterable[str] | None = None,
+                  open_counts: dict[MonthKey, int] | None = None) -> dict[MonthKey, MonthReview]:
+    """The review of every committed month of these contracts (optionally only these periods): one statement,
+    the review windows and the open disputes' counts in one UNION ALL (a round trip less on every page that
+    shows review states). A caller that already read the disputes passes their open counts (only months with one
+    or more), and only the windows are read.
 
     A month missing from the answer has no committed data; `review_of` reads it as final."""
     ids = sorted(set(contract_ids))
     if not ids:
         return {}
     wanted = sorted(set(periods)) if periods is not None else None
-    windows = select(Upload.contract_id, Upload.period, Upload.review_closes_at).where(
+    # A window row carries WINDOW_ROW where a disputes row carries its count (always 1 or more).
+    windows = select(Upload.contract_id, Upload.period, Upload.review_closes_at,
+                     literal(_WINDOW_ROW, Integer)).where(
         Upload.contract_id.in_(ids), Upload.status == UploadStatus.COMMITTED)
-    disputes = (select(Dispute.contract_id, Dispute.period, func.count(Dispute.id))
+    disputes = (select(Dispute.contract_id, Dispute.period, cast(null(), Upload.review_closes_at.type),
+                       func.count(Dispute.id))
                 .where(Dispute.contract_id.in_(ids), Dispute.status == DisputeStatus.OPEN)
                 .group_by(Dispute.contract_id, Dispute.period))
     if wanted is not None:
         windows = windows.where(Upload.period.in_(wanted))
         disputes = disputes.where(Dispute.period.in_(wanted))
-    open_counts = {(cid, period): count for cid, period, count in db.session.execute(disputes)}
+    found: list[tuple[int, str, datetime | None]] = []
+    if open_counts is None:
+        open_counts = {}
+        for cid, period, closes_at, marker in db.session.execute(union_all(windows, disputes)):
+            if marker == _WINDOW_ROW:
+                found.append((cid, period, closes_at))
+            else:
+                open_counts[(cid, period)] = marker
+    else:
+        found = [(cid, period, closes_at) for cid, period, closes_at, _ in db.session.execute(windows)]
     now = utcnow()
     reviews = {}
-    for cid, period, closes_at in db.session.execute(windows):
+    for cid, period, closes_at in found:
         count = open_counts.get((cid, period), 0)
         reviews[(cid, period)] = MonthReview(review_state(closes_at, count, now), closes_at, count)
     for key, count in open_counts.items():  # a dispute outlives a month whose data was withdrawn

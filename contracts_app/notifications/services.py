@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import func, select, update
 
 from models import Notification, User, db, utcnow
@@ -54,6 +54,7 @@ def notify(users: Iterable[User], kind: str, subject: str, body: str, link_path:
                for uid in sorted(recipients)]
     db.session.add_all(written)
     db.session.flush()
+    _forget_unread_count()
     emails = email_enabled()
     base_url = _base_url()
     for notification in written:
@@ -69,7 +70,28 @@ def notify(users: Iterable[User], kind: str, subject: str, body: str, link_path:
     return written
 
 
+def unread_count_column():
+    """The user's unread count as a column of the user query (the user loader reads both in one statement)."""
+    return (select(func.count(Notification.id))
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .correlate(User).scalar_subquery())
+
+
+def remember_unread_count(user: User, count: int) -> None:
+    """Kept for this request: the navigation bar of every page shows it without a query of its own."""
+    g.unread_notifications = (user.id, count)
+
+
+def _forget_unread_count() -> None:
+    """After this request wrote notifications or marked some read, the remembered count is counted again."""
+    if has_request_context():
+        g.pop("unread_notifications", None)
+
+
 def unread_count(user: User) -> int:
+    remembered = g.get("unread_notifications") if has_request_context() else None
+    if remembered is not None and remembered[0] == user.id:
+        return remembered[1]
     return db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
@@ -85,6 +107,7 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     changed = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    _forget_unread_count()
     if changed:
         record_event("notifications_read", None, actor=user,
                      summary=f"{user.email} marked {changed} notification{'s' if changed != 1 else ''} read",

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Aggregation,
@@ -23,6 +24,7 @@ from models import (
     Curve,
     Direction,
     Dispute,
+    DisputeStatus,
     MonthComment,
     Observation,
     OutcomeClause,
@@ -177,42 +179,76 @@ def _chart_frame(periods: list[str]) -> Frame:
 DEFAULT_MONTHS = 12
 
 
-def _contract_with_parts(contract_id: int) -> Contract | None:
-    """The contract with its vendor and category (one statement) and every clause version (one more). A query,
-    not session.get: the loader options then apply even to a contract the session already holds."""
-    return db.session.scalars(select(Contract).where(Contract.id == contract_id).options(
-        joinedload(Contract.vendor), joinedload(Contract.category), selectinload(Contract.clauses))).first()
+def scorecard_contract(contract_id: int) -> Contract | None:
+    """The contract with all the scorecard reads of it (vendor, category, every clause version): one statement."""
+    return db.session.scalars(
+        select(Contract).where(Contract.id == contract_id)
+        .options(joinedload(Contract.vendor), joinedload(Contract.category), joinedload(Contract.clauses))
+    ).unique().first()
 
 
-def build_scorecard(contract_id: int, months: int | None = DEFAULT_MONTHS) -> Scorecard | None:
-    """The scorecard of the latest `months` months with data (None: every month)."""
-    contract = _contract_with_parts(contract_id)
+@dataclass(frozen=True)
+class StoredSpan:
+    """The first and last month with stored scores or clause results, and whether the contract has any dispute
+    or month comment at all (most have none: then neither is queried)."""
+    first: str | None
+    last: str | None
+    has_disputes: bool
+    has_comments: bool
+
+
+def _stored_span(contract_id: int) -> StoredSpan:
+    """One statement, every part by index."""
+    stored = union_all(
+        select(ContractPeriodScore.period.label("period")).where(ContractPeriodScore.contract_id == contract_id),
+        select(ClauseResult.period.label("period")).where(ClauseResult.contract_id == contract_id),
+    ).subquery()
+    row = db.session.execute(select(
+        func.min(stored.c.period), func.max(stored.c.period),
+        select(Dispute.id).where(Dispute.contract_id == contract_id).exists(),
+        select(MonthComment.id).where(MonthComment.contract_id == contract_id).exists(),
+    )).one()
+    return StoredSpan(row[0], row[1], bool(row[2]), bool(row[3]))
+
+
+def build_scorecard(contract_id: int | Contract, months: int | None = DEFAULT_MONTHS) -> Scorecard | None:
+    """The scorecard of the latest `months` months with data (None: every month).
+
+    Given the contract loaded by `scorecard_contract` (the view checks it first), it is not read again."""
+    contract = contract_id if isinstance(contract_id, Contract) else scorecard_contract(contract_id)
     if contract is None:
         return None
-    stored = sorted(set(db.session.scalars(
-        select(ContractPeriodScore.period).where(ContractPeriodScore.contract_id == contract.id))) | set(
-        db.session.scalars(select(ClauseResult.period).where(ClauseResult.contract_id == contract.id).distinct())))
-    all_periods = period_range(stored[0], stored[-1]) if stored else []
+    span = _stored_span(contract.id)
+    all_periods = period_range(span.first, span.last) if span.first and span.last else []
     periods = all_periods[-months:] if months else all_periods
     first = periods[0] if periods else ""
     scores = {s.period: s for s in db.session.scalars(
         select(ContractPeriodScore).where(ContractPeriodScore.contract_id == contract.id,
                                           ContractPeriodScore.period >= first))}
+    # Each result's clause is one of the contract's versions, already loaded: attached, not read again.
+    clauses_by_id = {c.id: c for c in contract.clauses}
     results: dict[str, dict[str, ClauseResult]] = {}
     for result in db.session.scalars(select(ClauseResult).where(ClauseResult.contract_id == contract.id,
-                                                                ClauseResult.period >= first)
-                                     .options(selectinload(ClauseResult.clause))):
+                                                                ClauseResult.period >= first)):
+        set_committed_value(result, "clause", clauses_by_id.get(result.clause_id)
+                            or db.session.get(OutcomeClause, result.clause_id))
         results.setdefault(result.period, {})[result.clause_key] = result
 
-    reviews = month_reviews([contract.id], periods)
     disputes: dict[str, list[Dispute]] = {}
     for dispute in db.session.scalars(select(Dispute).where(Dispute.contract_id == contract.id,
-                                                            Dispute.period >= first).order_by(Dispute.id)):
+                                                            Dispute.period >= first).order_by(Dispute.id)) \
+            if span.has_disputes else ():
         disputes.setdefault(dispute.period, []).append(dispute)
+    # The open disputes are counted from the ones just read, not by a query of their own.
+    shown = set(periods)
+    open_counts = {(contract.id, period): sum(d.status == DisputeStatus.OPEN for d in listed)
+                   for period, listed in disputes.items() if period in shown}
+    reviews = month_reviews([contract.id], periods,
+                            open_counts={key: count for key, count in open_counts.items() if count})
     comments: dict[str, list[MonthComment]] = {}
     for comment in db.session.scalars(select(MonthComment).where(MonthComment.contract_id == contract.id,
                                                                  MonthComment.period >= first)
-                                      .order_by(MonthComment.id)):
+                                      .order_by(MonthComment.id)) if span.has_comments else ():
         comments.setdefault(comment.period, []).append(comment)
 
     rows, versions_by_key = [], {}
@@ -327,7 +363,7 @@ def _committed(contract: Contract, period: str) -> Upload | None:
 def build_drilldown(contract_id: int, period: str, key: str, page: int = 1) -> DrillDown:
     if not is_period(period):
         raise NotFound(period)
-    contract = _contract_with_parts(contract_id)
+    contract = scorecard_contract(contract_id)
     if contract is None:
         raise NotFound(contract_id)
     result = db.session.scalars(select(ClauseResult).where(

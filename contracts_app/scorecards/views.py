@@ -19,6 +19,7 @@ from .services import (
     cell_text,
     coverage_percent,
     plain_number,
+    scorecard_contract,
 )
 
 bp = Blueprint("scorecards", __name__)
@@ -29,8 +30,10 @@ HELPERS = {"coverage_percent": coverage_percent, "cell_text": cell_text, "plain_
 @bp.get("/contracts/<int:contract_id>/scorecard")
 @open_to_vendors
 def scorecard(contract_id: int):
+    contract = scorecard_contract(contract_id)
+    require_contract_visible(contract)
     every_month = request.args.get("months") == "all"
-    scorecard = build_scorecard(contract_id, months=None if every_month else DEFAULT_MONTHS)
+    scorecard = build_scorecard(contract, months=None if every_month else DEFAULT_MONTHS)
     if scorecard is None:
         abort(404)
     require_contract_visible(scorecard.contract)  # another vendor's contract: 404, nothing of it shown
