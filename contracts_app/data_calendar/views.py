@@ -6,8 +6,6 @@ from io import BytesIO
 from flask import Blueprint, render_template, request, send_file
 from flask_login import current_user
 
-from imports.export import add_sheet, new_workbook, workbook_bytes, write_csv
-
 from .cells import CellState
 from .services import (
     assigned_contract_ids,
@@ -38,6 +36,8 @@ def index():
 
 @bp.get("/export.csv")
 def export_csv():
+    from imports.export import write_csv  # openpyxl (and numpy) load only for an export
+
     calendar = _calendar()[0]
     header, rows = export_table(calendar)
     return send_file(BytesIO(write_csv(header, rows)), mimetype="text/csv", as_attachment=True,
@@ -46,6 +46,8 @@ def export_csv():
 
 @bp.get("/export.xlsx")
 def export_xlsx():
+    from imports.export import add_sheet, new_workbook, workbook_bytes
+
     calendar = _calendar()[0]
     header, rows = export_table(calendar)
     workbook = new_workbook()

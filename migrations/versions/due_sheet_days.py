@@ -20,5 +20,5 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("service_categories", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_service_categories_sheet_due_days_range", type_="check")
+        batch_op.drop_constraint(op.f("ck_service_categories_sheet_due_days_range"), type_="check")
         batch_op.drop_column("sheet_due_days")
