@@ -17,7 +17,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from models import Role
 from tests.factories import TEST_PASSWORD, ContractPeriodScoreFactory
-from tests.test_access import QUERY_STRINGS, URL_ARGUMENTS, World, world  # noqa: F401  (the fixture)
+from tests.test_access import ENDPOINT_ARGUMENTS, QUERY_STRINGS, URL_ARGUMENTS, World, world  # noqa: F401  (the fixture)
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 HOSTILE_INTEGERS = ["2147483648", "9223372036854775808", "99999999999999999999999"]
@@ -40,7 +40,8 @@ def _rules(app):
 
 
 def _path(rule, world, **replace) -> str:
-    values = {arg: replace.get(arg, URL_ARGUMENTS[arg](world)) for arg in rule.arguments}
+    defaults = {**{arg: URL_ARGUMENTS[arg](world) for arg in rule.arguments}, **ENDPOINT_ARGUMENTS.get(rule.endpoint, {})}
+    values = {arg: replace.get(arg, defaults[arg]) for arg in rule.arguments}
     _domain, path = rule.build(values, append_unknown=False)
     return path
 

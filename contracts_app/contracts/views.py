@@ -69,7 +69,7 @@ def _contract_form(contract: Contract | None = None) -> ContractForm:
         if chosen and chosen in {c.value for c in form.category_id.choices}:
             form.category_id.data = chosen
         form.every_vendor.data = "1" if request.args.get("vendors") == "all" else ""
-    category_id = form.category_id.data if isinstance(form.category_id.data, int) else None
+    category_id = as_id(form.category_id.data)  # typed text: a huge number is no category (never a database error)
     if form.every_vendor.data == "1":
         vendors = editing.vendor_choices()
     else:
