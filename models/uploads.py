@@ -4,7 +4,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, utcnow
@@ -30,6 +41,8 @@ class Upload(Model):
             sqlite_where=text("status = 'committed'"),
             postgresql_where=text("status = 'committed'"),
         ),
+        # The parent key of an observation's (upload, contract, period): one foreign key check per stored row.
+        UniqueConstraint("id", "contract_id", "period", name="uq_uploads_id_contract_period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,21 +76,25 @@ class Observation(Model):
     """One data row (one unit of work) of a committed upload, kept for drill-down and rescoring."""
 
     __tablename__ = "observations"
+    # Every read starts from uploads (one upload's rows, or a contract's committed uploads), so the unique
+    # (upload, row key) index serves them all; one foreign key makes the row's contract and period its upload's.
+    # values/context are plain JSON (text, validated) on PostgreSQL too: no query needs JSONB operators and
+    # JSONB's conversion was most of the cost of storing a sheet (issue 13).
     __table_args__ = (
         UniqueConstraint("upload_id", "row_key", name="uq_observations_upload_row_key"),
-        Index("ix_observations_contract_period", "contract_id", "period"),
-        Index("ix_observations_contract_row_key", "contract_id", "row_key"),
+        ForeignKeyConstraint(["upload_id", "contract_id", "period"], ["uploads.id", "uploads.contract_id", "uploads.period"],
+                             name="fk_observations_upload", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    upload_id: Mapped[int] = mapped_column(Integer)
+    contract_id: Mapped[int] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(String(7))
     row_number: Mapped[int] = mapped_column(Integer)
     row_key: Mapped[str] = mapped_column(String(120))
     work_date: Mapped[date | None]
     # Clause key -> number/bool/None; context column -> text.
-    values: Mapped[dict] = mapped_column(JSONType, default=dict)
-    context: Mapped[dict] = mapped_column(JSONType, default=dict)
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
 
     upload: Mapped[Upload] = relationship(lazy="raise_on_sql", back_populates="observations")

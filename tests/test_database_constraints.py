@@ -83,3 +83,18 @@ def test_audit_events_cannot_be_changed_in_sql(session, statement):
         with session.begin_nested():
             session.execute(text(statement))
     assert session.scalar(text("SELECT summary FROM audit_events WHERE id = :id"), {"id": event.id}) == "kept"
+
+
+@pytest.mark.parametrize("whose", ["another contract", "another month"])
+def test_an_observation_must_carry_its_uploads_contract_and_month(session, whose):
+    """One foreign key (upload, contract, period): drill-down and history read a row by its upload's contract."""
+    upload = UploadFactory(period="2026-03", status=UploadStatus.COMMITTED)
+    contract_id = ContractFactory().id if whose == "another contract" else upload.contract_id
+    period = "2026-04" if whose == "another month" else upload.period
+    statement = text('INSERT INTO observations (upload_id, contract_id, period, row_number, row_key, "values", context) '
+                     "VALUES (:upload, :contract, :period, 2, 'WO-1', '{}', '{}')")
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.execute(statement, {"upload": upload.id, "contract": contract_id, "period": period})
+    session.execute(statement, {"upload": upload.id, "contract": upload.contract_id, "period": upload.period})
+    assert session.scalar(text("SELECT count(*) FROM observations WHERE upload_id = :u"), {"u": upload.id}) == 1

@@ -38,9 +38,10 @@ def contract_detail(contract_id: int) -> dict | None:
     )
     observations_by_period = dict(
         db.session.execute(
-            select(Observation.period, func.count())
-            .where(Observation.contract_id == contract_id)
-            .group_by(Observation.period)
+            select(Upload.period, func.count())
+            .join(Observation, Observation.upload_id == Upload.id)
+            .where(Upload.contract_id == contract_id)
+            .group_by(Upload.period)
         ).all()
     )
     latest = max(observations_by_period) if observations_by_period else None

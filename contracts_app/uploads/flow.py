@@ -113,18 +113,18 @@ def committed_elsewhere(contract: Contract, period: str) -> Callable[[set[str]],
     def committed_in_other_periods():
         return (select(Observation.row_key)
                 .join(Upload, Upload.id == Observation.upload_id)
-                .where(Observation.contract_id == contract.id, Upload.status == UploadStatus.COMMITTED,
+                .where(Upload.contract_id == contract.id, Upload.status == UploadStatus.COMMITTED,
                        Upload.period != period))
 
     def lookup(keys: set[str]) -> dict[str, str]:
-        # One pass over the contract's earlier keys (an index scan) beats 100,000 bound parameters.
+        # One pass over the contract's earlier keys (index-only, upload by upload) beats 100,000 bound parameters.
         hits = sorted(keys.intersection(db.session.scalars(committed_in_other_periods())))
         found: dict[str, str] = {}
         for start in range(0, len(hits), KEY_CHUNK):
             rows = db.session.execute(
                 select(Observation.row_key, Upload.id, Upload.period, Upload.filename)
                 .join(Upload, Upload.id == Observation.upload_id)
-                .where(Observation.contract_id == contract.id, Observation.row_key.in_(hits[start:start + KEY_CHUNK]),
+                .where(Upload.contract_id == contract.id, Observation.row_key.in_(hits[start:start + KEY_CHUNK]),
                        Upload.status == UploadStatus.COMMITTED, Upload.period != period)
             ).all()
             for key, upload_id, upload_period, filename in rows:
@@ -148,7 +148,7 @@ def value_history(contract: Contract, period: str, spec: SheetSpec) -> dict[str,
     stride = max(1, -(-sum(count or 0 for _, count in months) // HISTORY_SAMPLE))
     query = (select(*(Observation.values[key].as_float() for key in keys))
              .join(Upload, Upload.id == Observation.upload_id)
-             .where(Observation.contract_id == contract.id, Observation.period.in_([p for p, _ in months]),
+             .where(Upload.contract_id == contract.id, Upload.period.in_([p for p, _ in months]),
                     Upload.status == UploadStatus.COMMITTED))
     if stride > 1:
         query = query.where(Observation.id % stride == 0)

@@ -71,10 +71,10 @@ def vendor_detail(vendor_id: int) -> dict | None:
     # Rows of committed sheets only: a superseded sheet's rows stay readable but no longer count.
     observation_counts = dict(
         db.session.execute(
-            select(Observation.contract_id, func.count())
-            .join(Upload, Upload.id == Observation.upload_id)
-            .where(Observation.contract_id.in_([c.id for c in contracts]), Upload.status == UploadStatus.COMMITTED)
-            .group_by(Observation.contract_id)
+            select(Upload.contract_id, func.count())
+            .join(Observation, Observation.upload_id == Upload.id)
+            .where(Upload.contract_id.in_([c.id for c in contracts]), Upload.status == UploadStatus.COMMITTED)
+            .group_by(Upload.contract_id)
         ).all()
     )
     latest = latest_scores(contracts)
