@@ -12,7 +12,7 @@ Revises: due_sheet_days
 from alembic import op
 
 revision = "pgstore_observations_lean"
-down_revision = "due_sheet_days"
+down_revision = "peers_benchmarks"
 branch_labels = None
 depends_on = None
 
