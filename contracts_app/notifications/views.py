@@ -1,13 +1,13 @@
 """The in-app list of what the signed-in person was told, for every role (vendor users included)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..security import open_to_vendors
-from .services import mark_read, recent, unread_count
+from .services import mark_read, recent, remember_unread_count, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -47,9 +47,10 @@ def unread_notifications():
     page renders its cached content apart)."""
     if not current_user.is_authenticated:
         return {"unread_notifications": 0}
-    if "unread_notifications" not in g:
-        try:
-            g.unread_notifications = unread_count(current_user._get_current_object())
-        except SQLAlchemyError:  # an error page after a failed transaction still renders
-            return {"unread_notifications": 0}
-    return {"unread_notifications": g.unread_notifications}
+    user = current_user._get_current_object()
+    try:
+        count = unread_count(user)  # the user loader's count, or one query, then kept (services.py)
+    except SQLAlchemyError:  # an error page after a failed transaction still renders
+        return {"unread_notifications": 0}
+    remember_unread_count(user, count)
+    return {"unread_notifications": count}

@@ -15,7 +15,8 @@ from tests.browser.conftest import save_screenshot, sign_in
 
 EMAIL_BY_ROLE = {role: email for email, role, _name in DEMO_USERS}
 ROLES = ["admin", "procurement", "contract_manager", "finance"]
-EVERYONE_NAV = ["Dashboard", "Contracts", "Vendors", "Categories", "Library", "Rankings", "Plans"]
+EVERYONE_NAV = ["Dashboard", "Contracts", "Vendors", "Categories", "Library", "Rankings", "Calendar", "Plans",
+                "Meetings"]
 ADMIN_NAV = ["Users", "Audit log"]
 FINANCE_NAV = ["Payments", "Reallocation"]
 BOOTSTRAP_PRIMARY = "rgb(13, 110, 253)"
