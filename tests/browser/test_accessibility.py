@@ -107,7 +107,7 @@ class Walk:
 
     def sign_out_off_screen(self) -> list[str]:
         """At 1280 px the menu must leave "Sign out" inside the window (it wraps instead of pushing it off)."""
-        button = self.page.get_by_role("button", name="Sign out")
+        button = self.page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out", exact=True)
         if not button.count():
             return []
         box = button.bounding_box()
