@@ -96,6 +96,7 @@ class Walk:
         self.page, self.base, self.who = page, base, who
         self.problems: dict[str, list[str]] = {}
         self.widths: dict[str, int] = {}
+        self.menu_photographed = False
 
     def check(self, name: str) -> None:
         expect(self.page.locator("h1").first).to_be_visible()
@@ -113,6 +114,9 @@ class Walk:
         box = button.bounding_box()
         if box is None or box["x"] < 0 or box["x"] + box["width"] > 1280:
             return [f"'Sign out' is outside the 1280-px window: {box}"]
+        if not self.menu_photographed:  # once per role: how the menu wraps at 1280 px, to look at
+            self.menu_photographed = True
+            save_screenshot(self.page, f"a11y-1280-{self.who}-nav", full_page=False)
         return []
 
     def visit(self, name: str, path: str) -> None:
