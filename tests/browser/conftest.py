@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,11 +68,12 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def demo_city_server(tmp_path_factory, name: str, overrides: dict | None = None, **more) -> Iterator[str]:
+def demo_city_server(tmp_path_factory, name: str, overrides: dict | None = None, *,
+                     prepare: Callable[[], None] | None = None, **more) -> Iterator[str]:
     """The app with the demo city on a fresh SQLite file, served on a free local port.
 
     `overrides` (or keyword arguments) are more config, e.g. JOBS_EMBEDDED_WORKER=True for a server that runs
-    its own jobs.
+    its own jobs; `prepare` adds data through the services, in the app context, before the server starts.
     """
     data_dir = tmp_path_factory.mktemp(name)
     app = create_app(
@@ -96,6 +97,8 @@ def demo_city_server(tmp_path_factory, name: str, overrides: dict | None = None,
         from contracts_app.demo.seed import seed_demo
 
         seed_demo()
+        if prepare is not None:
+            prepare()
         db.session.commit()
         db.session.remove()
 
