@@ -5,6 +5,8 @@ Redis tests are skipped only when Redis is unreachable and CI is not set; in CI 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,3 +29,23 @@ def redis_url(db_number: int) -> str:
     client.flushdb()
     client.close()
     return url
+
+
+@contextmanager
+def installed_queue(app, **config) -> Iterator:
+    """A fresh queue for one test, made from the app's config with `config` over it; the app's own (or none) is put
+    back after. The test does a worker's part with `run_queued`."""
+    from contracts_app.jobs.queue import install_queue, make_huey
+
+    saved = {key: app.extensions.pop(key, None) for key in ("huey", "jobs_task")}  # the app makes its own on first use
+    huey = make_huey({**app.config, **config})
+    install_queue(app, huey)
+    try:
+        yield huey
+    finally:
+        huey.flush()
+        for key, value in saved.items():
+            if value is None:
+                app.extensions.pop(key, None)
+            else:
+                app.extensions[key] = value

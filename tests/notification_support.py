@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts_app.jobs.queue import install_queue, make_huey
-
+from .jobs_support import installed_queue
 from .smtp_server import SmtpServer
 
 
@@ -22,17 +21,8 @@ def smtp(app, monkeypatch):
 @pytest.fixture
 def job_queue(app, tmp_path):
     """A fresh SQLite queue for this test; run_queued(job_queue) does a worker's part."""
-    config = {**app.config, "JOBS_REDIS_URL": "", "JOBS_SQLITE_PATH": str(tmp_path / "queue.sqlite3")}
-    saved = {key: app.extensions.pop(key, None) for key in ("huey", "jobs_task")}  # the app makes its own on first use
-    huey = make_huey(config)
-    install_queue(app, huey)
-    yield huey
-    huey.flush()
-    for key, value in saved.items():
-        if value is None:
-            app.extensions.pop(key, None)
-        else:
-            app.extensions[key] = value
+    with installed_queue(app, JOBS_REDIS_URL="", JOBS_SQLITE_PATH=str(tmp_path / "queue.sqlite3")) as huey:
+        yield huey
 
 
 def run_queued(huey) -> int:

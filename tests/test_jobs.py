@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from contracts_app.jobs.leases import requeue_abandoned
 from contracts_app.jobs.periodic import clean_stale_staged_files
-from contracts_app.jobs.queue import install_queue, make_huey
 from contracts_app.loading import load_related
 from models import AuditEvent, ClauseResult, Contract, Job, JobStatus, Observation, Role, Upload, UploadStatus, db, utcnow
 
 from .factories import TEST_PASSWORD, ContractAssignmentFactory, UserFactory
-from .jobs_support import QUEUE_BACKENDS, redis_url
+from .jobs_support import QUEUE_BACKENDS, installed_queue, redis_url
 from .test_uploads import commit, contract, count, manager, sheet_rows, upload, write_xlsx  # noqa: F401
 
 ROWS = 60
@@ -27,22 +26,13 @@ ROWS = 60
 @pytest.fixture(params=QUEUE_BACKENDS)
 def queue(request, app, tmp_path, monkeypatch):
     """The app's queue for this test: a fresh SQLite queue file, or Redis db 9."""
-    config = dict(app.config)
     if request.param == "redis":
-        config.update(JOBS_REDIS_URL=redis_url(9))
+        config = {"JOBS_REDIS_URL": redis_url(9)}
     else:
-        config.update(JOBS_REDIS_URL="", JOBS_SQLITE_PATH=str(tmp_path / "queue.sqlite3"))
-    saved = {key: app.extensions.pop(key, None) for key in ("huey", "jobs_task")}  # the app makes its own on first use
-    huey = make_huey(config)
-    install_queue(app, huey)
+        config = {"JOBS_REDIS_URL": "", "JOBS_SQLITE_PATH": str(tmp_path / "queue.sqlite3")}
     monkeypatch.setitem(app.config, "JOBS_COMMIT_ROWS_THRESHOLD", 50)
-    yield huey
-    huey.flush()
-    for key, value in saved.items():
-        if value is None:
-            app.extensions.pop(key, None)
-        else:
-            app.extensions[key] = value
+    with installed_queue(app, **config) as huey:
+        yield huey
 
 
 def run_queued(huey) -> int:

@@ -1,20 +1,18 @@
 """The migrations to exact money and one approved allocation convert a database that already holds data."""
 from __future__ import annotations
 
-import os
 from decimal import Decimal as D
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from contracts_app import create_app
-from contracts_app.config import normalise_database_url
 from models import Contract, ContractPeriodScore, Recommendation, RecommendationLine, db
+from tests.migration_support import BACKENDS, empty_database
 
 SCHEMA = "migration_check_d"
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 ROWS_AT_0002 = [
     "INSERT INTO service_categories (id, slug, name, unit, row_key, date_column, context_columns, created_at) "
@@ -38,19 +36,7 @@ ROWS_AT_0002 = [
 
 @pytest.fixture(params=BACKENDS)
 def old_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    base = normalise_database_url(os.environ["TEST_DATABASE_URL"])
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{SCHEMA}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    yield from empty_database(request.param, tmp_path, SCHEMA)
 
 
 def test_existing_amounts_become_exact_cents_and_only_the_latest_approval_stands(old_database):

@@ -4,19 +4,17 @@ its upload's, and the downgrade brings back the two plain foreign keys and the c
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from contracts_app import create_app
-from contracts_app.config import normalise_database_url
 from models import db
+from tests.migration_support import BACKENDS, empty_database
 
 SCHEMA = "migration_check_pgstore"
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 BEFORE, AFTER = "due_sheet_days", "pgstore_observations_lean"
 ROWS = [
     "INSERT INTO service_categories (id, slug, name, unit, row_key, date_column, context_columns, created_at) "
@@ -39,19 +37,7 @@ STORED = [(1, "WO-1", {"pci_after": 91.25, "on_time": True}, {"street": "Maple\t
 
 @pytest.fixture(params=BACKENDS)
 def old_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    base = normalise_database_url(os.environ["TEST_DATABASE_URL"])
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{SCHEMA}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    yield from empty_database(request.param, tmp_path, SCHEMA)
 
 
 def stored_rows() -> list[tuple]:

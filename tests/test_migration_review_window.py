@@ -2,19 +2,17 @@
 from its commit, categories get 14 review days, and the range of review days is checked by the database."""
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from contracts_app import create_app
-from contracts_app.config import normalise_database_url
 from models import ServiceCategory, Upload, db
+from tests.migration_support import BACKENDS, empty_database
 
 SCHEMA = "migration_check_disputes"
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 ROWS = [
     "INSERT INTO service_categories (id, slug, name, unit, row_key, date_column, context_columns, created_at) "
     "VALUES (1, 'asphalt', 'Asphalt resurfacing', 'lane-mile', 'work_order', 'date', '[]', '2026-01-01 00:00:00+00')",
@@ -31,19 +29,7 @@ ROWS = [
 
 @pytest.fixture(params=BACKENDS)
 def old_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    base = normalise_database_url(os.environ["TEST_DATABASE_URL"])
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{SCHEMA}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    yield from empty_database(request.param, tmp_path, SCHEMA)
 
 
 def test_committed_sheets_get_a_window_of_fourteen_days_from_their_commit(old_database):
