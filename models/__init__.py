@@ -2,7 +2,7 @@
 from .action_plans import ActionPlan, ActionPlanMilestone, MilestoneStatus, PlanReason, PlanStatus
 from .api_tokens import ApiToken
 from .audit import AuditEvent, AuditTrailIsAppendOnly
-from .base import Base, Model, db, today, utcnow
+from .base import Base, Model, db, declared_for, today, utcnow
 from .benchmarks import PeerBenchmark
 from .catalog import ServiceCategory, Vendor
 from .contracts import ClauseTemplate, Contract, OutcomeClause
@@ -28,6 +28,7 @@ from .uploads import Observation, Upload
 from .users import ContractAssignment, SignInThrottle, User
 
 __all__ = [
+    "declared_for",
     "ActionItemStatus", "MeetingActionItem",
     "ApiToken",
     "ActionPlan", "ActionPlanMilestone", "MilestoneStatus", "Notification", "PlanReason", "PlanStatus",

@@ -47,3 +47,15 @@ def utcnow() -> datetime:
 def today() -> date:
     """Today in UTC, from utcnow(): pages offer months up to it, never from date.today()."""
     return utcnow().date()
+
+
+ONLY_ON = "only_on"  # a constraint's info key: the databases it is created on (with .ddl_if), e.g. ("sqlite",)
+
+
+def declared_for(dialect_name: str):
+    """Alembic's include_object for one database: leaves out what the models declare for other databases only,
+    so comparing the models with a PostgreSQL schema does not ask for SQLite's foreign key."""
+    def include(object_, name, type_, reflected, compare_to) -> bool:
+        only_on = getattr(object_, "info", {}).get(ONLY_ON)
+        return only_on is None or dialect_name in only_on
+    return include

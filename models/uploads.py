@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Model, utcnow
+from .base import ONLY_ON, Model, utcnow
 from .contracts import PERIOD_CHECK
 from .types import JSONType, UploadStatus, UTCDateTime, enum_column
 
@@ -76,22 +76,23 @@ class Observation(Model):
     """One data row (one unit of work) of a committed upload, kept for drill-down and rescoring."""
 
     __tablename__ = "observations"
-    # Every read starts from uploads (one upload's rows, or a contract's committed uploads), so the unique
-    # (upload, row key) index serves them all; one foreign key makes the row's contract and period its upload's.
+    # Every read starts from uploads (one upload's rows, or a contract's committed uploads), so the primary key
+    # (upload, row key) serves them all; one foreign key makes the row's contract and period its upload's.
     # values/context are plain JSON (text, validated) on PostgreSQL too: no query needs JSONB operators and
     # JSONB's conversion was most of the cost of storing a sheet (issue 13).
+    # On PostgreSQL the foreign key's rule is kept by triggers that check once per statement, not per row
+    # (migration keyed_observations): the declared key exists on SQLite only.
     __table_args__ = (
-        UniqueConstraint("upload_id", "row_key", name="uq_observations_upload_row_key"),
         ForeignKeyConstraint(["upload_id", "contract_id", "period"], ["uploads.id", "uploads.contract_id", "uploads.period"],
-                             name="fk_observations_upload", ondelete="CASCADE"),
+                             name="fk_observations_upload", ondelete="CASCADE",
+                             info={ONLY_ON: ("sqlite",)}).ddl_if(dialect="sqlite"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    upload_id: Mapped[int] = mapped_column(Integer)
+    upload_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    row_key: Mapped[str] = mapped_column(String(120), primary_key=True)
     contract_id: Mapped[int] = mapped_column(Integer)
     period: Mapped[str] = mapped_column(String(7))
     row_number: Mapped[int] = mapped_column(Integer)
-    row_key: Mapped[str] = mapped_column(String(120))
     work_date: Mapped[date | None]
     # Clause key -> number/bool/None; context column -> text.
     values: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -98,3 +98,53 @@ def test_an_observation_must_carry_its_uploads_contract_and_month(session, whose
             session.execute(statement, {"upload": upload.id, "contract": contract_id, "period": period})
     session.execute(statement, {"upload": upload.id, "contract": upload.contract_id, "period": upload.period})
     assert session.scalar(text("SELECT count(*) FROM observations WHERE upload_id = :u"), {"u": upload.id}) == 1
+
+
+FOREIGN_KEY_REFUSED = "fk_observations_upload|FOREIGN KEY constraint failed"  # PostgreSQL names it, SQLite does not
+INSERT_ROW = text('INSERT INTO observations (upload_id, contract_id, period, row_number, row_key, "values", context) '
+                  "VALUES (:upload, :contract, :period, :row, :key, '{}', '{}')")
+
+
+def _rows_of(session, upload) -> int:
+    return session.scalar(text("SELECT count(*) FROM observations WHERE upload_id = :u"), {"u": upload.id})
+
+
+def test_one_bad_row_among_many_refuses_the_whole_statement(session):
+    """On PostgreSQL the upload rule is checked once per statement (migration keyed_observations): a statement
+    storing many rows with one row of another month stores none of them, as the per-row foreign key did."""
+    upload = UploadFactory(period="2026-03", status=UploadStatus.COMMITTED)
+    good = {"upload": upload.id, "contract": upload.contract_id, "period": upload.period}
+    rows = [dict(good, row=n, key=f"WO-{n}") for n in range(2, 50)] + [dict(good, row=50, key="WO-50", period="2026-04")]
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY_REFUSED):
+        with session.begin_nested():
+            session.execute(INSERT_ROW, rows)
+    assert _rows_of(session, upload) == 0
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY_REFUSED):  # moving stored rows to another month
+        with session.begin_nested():
+            session.execute(INSERT_ROW, rows[:3])
+            session.execute(text("UPDATE observations SET period = '2026-04' WHERE upload_id = :u"), {"u": upload.id})
+    assert _rows_of(session, upload) == 0
+
+
+def test_a_row_key_is_stored_once_per_upload(session):
+    upload = UploadFactory(period="2026-03", status=UploadStatus.COMMITTED)
+    row = {"upload": upload.id, "contract": upload.contract_id, "period": upload.period, "row": 2, "key": "WO-1"}
+    session.execute(INSERT_ROW, row)
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.execute(INSERT_ROW, dict(row, row=3))
+    assert _rows_of(session, upload) == 1
+
+
+def test_deleting_an_upload_deletes_its_rows_and_its_key_cannot_move_under_them(session):
+    upload, other = (UploadFactory(period="2026-03", status=UploadStatus.COMMITTED) for _ in range(2))
+    for each in (upload, other):
+        session.execute(INSERT_ROW, [{"upload": each.id, "contract": each.contract_id, "period": each.period,
+                                      "row": n, "key": f"WO-{n}"} for n in (2, 3)])
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY_REFUSED):
+        with session.begin_nested():
+            session.execute(text("UPDATE uploads SET period = '2026-05' WHERE id = :u"), {"u": upload.id})
+    session.execute(text("UPDATE uploads SET filename = 'renamed.xlsx' WHERE id = :u"), {"u": upload.id})
+    session.execute(text("DELETE FROM uploads WHERE id = :u"), {"u": upload.id})
+    assert _rows_of(session, upload) == 0
+    assert _rows_of(session, other) == 2

@@ -383,7 +383,7 @@ def build_drilldown(contract_id: int, period: str, key: str, page: int = 1) -> D
     if upload is not None:
         rows = db.paginate(
             select(Observation).where(Observation.upload_id == upload.id)
-            .order_by(Observation.row_number, Observation.id),
+            .order_by(Observation.row_number, Observation.row_key),
             page=page, per_page=ROWS_PER_PAGE, max_per_page=ROWS_PER_PAGE, error_out=False, count=True,
         )
         if page < 1 or (page > 1 and not rows.items):

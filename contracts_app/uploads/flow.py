@@ -151,7 +151,7 @@ def value_history(contract: Contract, period: str, spec: SheetSpec) -> dict[str,
              .where(Upload.contract_id == contract.id, Upload.period.in_([p for p, _ in months]),
                     Upload.status == UploadStatus.COMMITTED))
     if stride > 1:
-        query = query.where(Observation.id % stride == 0)
+        query = query.where(Observation.row_number % stride == 0)
     rows = db.session.execute(query.limit(2 * HISTORY_SAMPLE)).all()
     return {key: history_stats([row[i] for row in rows]) for i, key in enumerate(keys)}
 

@@ -83,7 +83,8 @@ def _insert_observations(upload: Upload, rows: CheckedRows) -> None:
 
     PostgreSQL gets them through COPY (psycopg 3) as text streamed in pieces (copy_text), SQLite through one
     executemany; the ORM's bulk path would spend most of its time building parameters. The JSON of each
-    row is built column at a time (json_objects), never through a dict per row.
+    row is built column at a time (json_objects), never through a dict per row. COPY's pieces are sent by
+    psycopg's queued writer, a thread of its own, so the next piece is formatted while the server stores one.
     """
     if not len(rows):
         return
@@ -92,8 +93,11 @@ def _insert_observations(upload: Upload, rows: CheckedRows) -> None:
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in OBSERVATION_COLUMNS)
     with collector_paused():
         if dialect.name == "postgresql":
+            from psycopg.copy import QueuedLibpqWriter  # psycopg only where PostgreSQL is used
+
             driver = connection.connection.driver_connection
-            with driver.cursor() as cursor, cursor.copy(f"COPY observations ({names}) FROM STDIN") as copy:
+            with driver.cursor() as cursor, cursor.copy(f"COPY observations ({names}) FROM STDIN",
+                                                        writer=QueuedLibpqWriter(cursor)) as copy:
                 for chunk in copy_text(upload, rows):
                     copy.write(chunk)
             return
