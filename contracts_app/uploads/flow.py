@@ -17,7 +17,7 @@ from sqlalchemy import select
 from imports.check import CheckedRows, CheckReport, ClauseColumn, HistoryStats, Problem, SheetSpec, check_sheet, history_stats
 from imports.limits import SheetLimits, SheetRefused, inspect_upload
 from imports.markup import CellMark, mark_up_sheet
-from imports.reader import read_sheet
+from imports.reader import collector_paused, read_sheet
 from imports.template import TemplateColumn, write_template
 from models import Aggregation, Contract, ContractStatus, Observation, Upload, UploadStatus, User, db, today
 from scoring.clause_score import score_clause
@@ -256,6 +256,7 @@ def check_period(contract: Contract, period: str) -> None:
                             f"{contract.end_date:%Y-%m}).")
 
 
+@collector_paused()  # a sheet's million cells, checked and stored, hold no cycles: see collector_paused
 def stage_upload(contract: Contract, period: str, filename: str, stream: BinaryIO, actor: User | None,
                  limits: SheetLimits) -> StageOutcome:
     """Saves the file under a generated name, checks it, and records a staged upload with its report.
@@ -323,6 +324,7 @@ def _not_committable(upload: Upload) -> UploadRefused:
     return UploadRefused(f"This upload is {upload.status.value}; only a checked, staged sheet can be committed.")
 
 
+@collector_paused()
 def commit_staged(upload: Upload, actor: User | None, reason: str | None = None) -> CommitOutcome:
     """Checks the staged file again (from disk, so any worker can commit) and commits it all or nothing.
 
@@ -395,6 +397,7 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@collector_paused()
 def import_path(contract: Contract, period: str, path: Path, actor: User | None, *, commit: bool,
                 reason: str | None = None, limits: SheetLimits | None = None) -> PathImport:
     """Checks a sheet on disk and, when asked and clean, commits it: the same rules as the web flow."""
