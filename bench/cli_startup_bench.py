@@ -4,7 +4,9 @@ database, against `python -c pass` and the bare framework imports, measured in t
     .venv/bin/python -m bench.cli_startup_bench [--runs 15] [--project DIR]
 
 Reports the median wall time and the median CPU time (user + system, from wait4) of each command. On a shared,
-loaded machine the wall time mostly measures waiting for a core; the CPU time is what the command costs.
+loaded machine the wall time mostly measures waiting for a core; the CPU time is what the command costs. The
+0.5 s budget (issue 13) is for help (`flask --help`, a command's `--help`), which builds the app with its
+commands only (wsgi.py); verify-audit runs a command, so it loads the whole app and is shown for comparison.
 Bytecode is cached under a temporary PYTHONPYCACHEPREFIX (as an installed app has its .pyc files), and the
 commands run interleaved, so load changes hit them all alike. --project measures another checkout (e.g. an
 older commit unpacked with `git archive`), for a before/after in the same run.
@@ -79,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in measured:
         wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
         print(f"{name:<32}{wall * 1000:>10.0f} ms{cpu * 1000:>10.0f} ms{(cpu - floor) * 1000:>12.0f} ms")
-    worst = max(statistics.median(cpus[name]) for name in measured if name.startswith("flask"))
+    worst = max(statistics.median(cpus[name]) for name in measured if name.endswith("--help"))
     verdict = "within" if worst <= BUDGET_SECONDS else "over"
-    print(f"slowest flask command: {worst * 1000:.0f} ms CPU, {verdict} the {BUDGET_SECONDS * 1000:.0f} ms budget")
+    print(f"slowest help: {worst * 1000:.0f} ms CPU, {verdict} the {BUDGET_SECONDS * 1000:.0f} ms budget")
     return 0
 
 

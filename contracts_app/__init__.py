@@ -1,23 +1,25 @@
-"""The Flask application factory: it only calls small register_* functions."""
+"""The Flask application factory: it only calls small register_* functions.
+
+Kept light at import (Flask only): `flask … --help` builds the app with its commands alone (wsgi.py), so the
+models, SQLAlchemy and the extensions load in the register_* functions that use them.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import Flask, request
-from flask_login import current_user
 
-from models import Role
-
-from . import database  # noqa: F401  (SQLite connection pragmas)
 from .config import build_config
-from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_ENDPOINTS = {"auth.sign_in", "auth_sso.start", "auth_sso.callback", "health.healthz", "health.readyz",
                     "static", "bootstrap.static"}
+_SETUP_COMPLETE = "contracts_app.setup_complete"
 
 
-def create_app(overrides: dict | None = None) -> Flask:
+def create_app(overrides: dict | None = None, *, commands_only: bool = False) -> Flask:
+    """The app. With commands_only, its configuration and commands alone (enough to print their help); a
+    command run in it completes the setup first (cli.register_cli)."""
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
@@ -26,6 +28,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     overrides = overrides or {}
     app.config.update(build_config(Path(app.instance_path), overrides))
     app.config.update(overrides)
+    register_commands(app, commands_only=commands_only)
+    if not commands_only:
+        complete_setup(app)
+    return app
+
+
+def complete_setup(app: Flask) -> None:
+    """Everything but the configuration and the commands, once: what pages, jobs and commands need."""
+    if app.extensions.get(_SETUP_COMPLETE):
+        return
+    app.extensions[_SETUP_COMPLETE] = True
     register_url_converters(app)
     register_request_log(app)
     register_extensions(app)
@@ -36,9 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_security(app)
     register_errors(app)
     register_template_helpers(app)
-    register_commands(app)
     register_jobs(app)
-    return app
 
 
 def register_url_converters(app: Flask) -> None:
@@ -61,6 +72,9 @@ def register_input_guards(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from . import database  # noqa: F401  (SQLite connection pragmas)
+    from .extensions import bootstrap, csrf, db, login_manager, migrate
+
     db.init_app(app)
     from .pool_liveness import install_liveness_check
 
@@ -164,6 +178,11 @@ def register_sign_in_wall(app: Flask) -> None:
     """Every page needs sign-in except the sign-in page, /healthz, /readyz, static files and the public scorecards
     (/public, the `public` blueprint: published categories' final months only); a vendor user reaches
     only their account and the views marked @open_to_vendors (security.py), and gets a 404 anywhere else."""
+    from flask_login import current_user
+
+    from models import Role
+
+    from .extensions import login_manager
 
     @app.before_request
     def require_sign_in():
@@ -219,7 +238,7 @@ def register_jobs(app: Flask) -> None:
     init_jobs(app)
 
 
-def register_commands(app: Flask) -> None:
+def register_commands(app: Flask, *, commands_only: bool = False) -> None:
     from .cli import register_cli
 
-    register_cli(app)
+    register_cli(app, setup_first=(lambda: complete_setup(app)) if commands_only else None)

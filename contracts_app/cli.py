@@ -1,28 +1,33 @@
-"""The command line of SPEC §6: exit 0 on success, 1 when input is refused, 2 on usage errors."""
+"""The command line of SPEC §6: exit 0 on success, 1 when input is refused, 2 on usage errors.
+
+Light at import, like every command module: `flask … --help` loads them, so models, SQLAlchemy and services
+are imported inside the commands that use them.
+"""
 from __future__ import annotations
 
+import copy
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from imports.contracts_file import ContractsFileError
-from models import AuditEvent, Contract, Role, db
-
-from .admin.services import UserInputError, create_user
-from .audit import verify_chain
-from .contracts.importer import load_contracts, parse_contracts_file
-from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USER_VENDORS, DEMO_USERS
+from .db_cli import db_command
 from .recommendations.cli import recommend_command
 from .stored_scores.cli import COMMANDS as score_commands
 from .unit_of_work import in_transaction
 
+# models.Role's values, for --help without the models (tests/test_cli_startup.py checks they stay the same).
+ROLE_VALUES = ("procurement", "contract_manager", "finance", "admin", "vendor")
+
 
 def refuse(message: str) -> None:
     """Input refused: the reason on stderr, nothing stored, exit status 1."""
+    from models import db
+
     db.session.rollback()
     click.echo(message, err=True)
     sys.exit(1)
@@ -42,6 +47,9 @@ def init_db_command() -> None:
 @in_transaction
 def seed_demo_command() -> None:
     """Load the demo city (idempotent) and print the demo sign-ins."""
+    from models import Role
+
+    from .demo.city import DEMO_MFA_ROLES, DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USER_VENDORS, DEMO_USERS
     from .demo.seed import seed_demo  # the sheet machinery loads only for the commands that read sheets
 
     report = seed_demo()
@@ -64,13 +72,15 @@ def seed_demo_command() -> None:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
+@click.option("--role", required=True, type=click.Choice(ROLE_VALUES), help="The user's role.")
 @click.option("--name", default="", help="Display name.")
 @click.option("--vendor", "vendor_name", default=None, help="For --role vendor: the vendor the user works for.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @in_transaction
 def create_user_command(email: str, role: str, name: str, vendor_name: str | None, password_stdin: bool) -> None:
     """Add a user; a vendor user (--role vendor) needs --vendor NAME."""
+    from .admin.services import UserInputError, create_user
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -88,6 +98,10 @@ def create_user_command(email: str, role: str, name: str, vendor_name: str | Non
 @in_transaction
 def import_contracts_command(file: Path) -> None:
     """Load vendors, categories, contracts and clauses from a JSON file (format in the README)."""
+    from imports.contracts_file import ContractsFileError
+
+    from .contracts.importer import load_contracts, parse_contracts_file
+
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -103,6 +117,10 @@ def import_contracts_command(file: Path) -> None:
 
 
 def _contract_by_number(number: str):
+    from sqlalchemy import select
+
+    from models import Contract, db
+
     contract = db.session.scalars(select(Contract).where(Contract.number == number)).first()
     if contract is None:
         refuse(f"No contract numbered {number}.")
@@ -166,6 +184,12 @@ def import_sheets_command(folder: Path, commit: bool) -> None:
 @with_appcontext
 def verify_audit_command() -> None:
     """Check the audit trail's hash chain; exit 1 naming the first event that does not fit."""
+    from sqlalchemy import select
+
+    from models import AuditEvent, db
+
+    from .audit import verify_chain
+
     report = verify_chain()
     if not report.intact:
         refuse(f"Audit trail broken: event #{report.broken_event_id} does not fit: {report.problem}. "
@@ -176,7 +200,10 @@ def verify_audit_command() -> None:
         click.echo(f"Last event #{head.id}, hash {head.hash} (keep it elsewhere to notice events removed from the end)")
 
 
-def register_cli(app: Flask) -> None:
+def register_cli(app: Flask, *, setup_first: Callable[[], None] | None = None) -> None:
+    """The app's commands. `setup_first` (an app made with its commands only, for --help) runs before any of
+    them does, so a command that runs in such an app (`--reason --help`: "--help" is the reason) works as in
+    the full app."""
     from .action_plans.cli import remind_milestones_command
     from .benchmark.cli import COMMANDS as benchmark_commands
     from .data_calendar.cli import send_reminders_command
@@ -187,5 +214,21 @@ def register_cli(app: Flask) -> None:
                     import_contracts_command,
                     import_sheet_command, import_sheets_command, *score_commands, recommend_command,
                     remind_milestones_command, send_reminders_command,
-                    export_ocds_command, *benchmark_commands):
-        app.cli.add_command(command)
+                    export_ocds_command, *benchmark_commands, db_command):
+        app.cli.add_command(command if setup_first is None else _after_setup(command, setup_first))
+
+
+def _after_setup(command: click.Command, setup_first: Callable[[], None]) -> click.Command:
+    """A copy of `command` that runs `setup_first` once its command line is parsed: --help exits while parsing,
+    so help stays light; a group's setup comes before its subcommand's line is read."""
+    parse = command.make_context
+
+    def make_context(info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        context = parse(info_name, args, parent=parent, **extra)
+        setup_first()
+        return context
+
+    copied = copy.copy(command)
+    copied.make_context = make_context  # type: ignore[method-assign]
+    return copied

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
@@ -14,11 +13,11 @@ from models import db
 
 class DeferredMigrate:
     """Flask-Migrate, bound without importing it: Alembic (a sixth of a second) loads only when migrations
-    run (`flask db …`, init-db, /readyz), not for every command, worker or server start."""
+    run (`flask db …`, init-db, /readyz), not for every command, worker or server start. The `flask db` group
+    is registered with the other commands (db_cli.py)."""
 
     def init_app(self, app: Flask, database: Any, **options: Any) -> None:
         app.extensions["migrate"] = _MigrateOnFirstUse(app, database, options)
-        app.cli.add_command(_DeferredDbGroup("db", help="Perform database migrations."))
 
 
 class _MigrateOnFirstUse:
@@ -32,20 +31,6 @@ class _MigrateOnFirstUse:
 
         Migrate().init_app(self._app, self._database, **self._options)  # replaces this stand-in
         return getattr(self._app.extensions["migrate"], name)
-
-
-class _DeferredDbGroup(click.Group):
-    """`flask db`: listed in --help from this stand-in; Flask-Migrate's own group parses and runs it."""
-
-    @staticmethod
-    def _real() -> click.Group:
-        from flask_migrate.cli import db as db_group
-
-        return db_group
-
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        return self._real().make_context(info_name, args, parent=parent, **extra)
 
 
 migrate = DeferredMigrate()

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from imports.benchmark_file import BenchmarkFileError, dump
-
 from ..unit_of_work import in_transaction
 
 
@@ -32,6 +30,8 @@ def _refuse(message: str) -> None:
 def export_benchmark_command(category_slug: str, city: str, anonymise: bool, first: str | None, last: str | None,
                              output: Path | None) -> None:
     """Write the category's outcomes-benchmark file (final months only) for peer cities."""
+    from imports.benchmark_file import dump
+
     from .services import BenchmarkInputError, category_by_slug, export_document, read_range
 
     category = category_by_slug(category_slug)
@@ -58,6 +58,8 @@ def export_benchmark_command(category_slug: str, city: str, anonymise: bool, fir
 @in_transaction
 def import_benchmark_command(file: Path) -> None:
     """Store a peer city's outcomes-benchmark file, checked against its JSON Schema."""
+    from imports.benchmark_file import BenchmarkFileError
+
     from .services import BenchmarkInputError, import_benchmark
 
     try:

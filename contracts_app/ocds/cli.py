@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .services import ExportRefused, export_package
-
 
 def _refuse(message: str) -> None:
     click.echo(message, err=True)
@@ -25,6 +23,7 @@ def _refuse(message: str) -> None:
 def export_ocds_command(category_slug: str | None, contract_number: str | None, output: Path | None) -> None:
     """Export contracts, clauses and monthly results as an OCDS 1.1 release package (metrics extension)."""
     from .schema import package_problems
+    from .services import ExportRefused, export_package
 
     try:
         export = export_package(category_slug=category_slug, contract_number=contract_number)

@@ -10,9 +10,8 @@ from flask.cli import with_appcontext
 
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
 
-from ..categories.services import category_by_slug
 from ..cli_json import document, money
-from .services import BASES, RecommendationInputs, RecommendationRefused, run
+from .bases import BASES
 
 
 def result_inputs(result) -> dict:
@@ -53,6 +52,9 @@ def result_records(result) -> list[dict]:
 @with_appcontext
 def recommend_command(category_slug, period, volume, floor, gamma, window, basis, output) -> None:
     """Recommend next period's work to the vendors that deliver (docs/reallocation.md)."""
+    from ..categories.services import category_by_slug
+    from .services import RecommendationInputs, RecommendationRefused, run
+
     category = category_by_slug(category_slug)
     if category is None:
         click.echo(f"No service category with slug {category_slug}.", err=True)

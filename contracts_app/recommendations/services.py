@@ -28,9 +28,7 @@ from scoring.rankings import WINDOW_MAX, WINDOW_MIN
 from ..audit import record_event, snapshot
 from ..rankings.standings import category_ranking
 from ..unit_names import plural_unit
-
-BASES = ("score", "shrunk")
-BASIS_WORDS = {"score": "vendor score", "shrunk": "shrunk score"}
+from .bases import BASES, BASIS_WORDS
 
 
 class RecommendationRefused(ValueError):

@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from models import ClauseResult, Contract, ContractPeriodScore, db
 from scoring.periods import is_period
 from scoring.rankings import DEFAULT_WINDOW_MONTHS, WINDOW_MAX, WINDOW_MIN
 
-from ..categories.services import category_by_slug
 from ..cli_json import document
-from ..disputes.review import month_review, month_reviews, review_of
 from ..formatting import ON_HOLD, coverage_note, held_money, is_incomplete, money, money_json, review_mark
-from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
-from ..rankings.standings import category_ranking
 from ..unit_of_work import in_transaction
+
+if TYPE_CHECKING:
+    from models import Contract
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
 
 def _refuse(message: str) -> None:
+    from models import db
+
     db.session.rollback()
     click.echo(message, err=True)
     sys.exit(1)
 
 
 def _contract(number: str) -> Contract:
+    from sqlalchemy import select
+
+    from models import Contract, db
+
     contract = db.session.scalars(select(Contract).where(Contract.number == number)).first()
     if contract is None:
         _refuse(f"No contract numbered {number}.")
@@ -42,6 +46,12 @@ def _period_option(period: str | None) -> None:
 
 
 def contract_scores(contract: Contract, period: str | None) -> list[dict]:
+    from sqlalchemy import select
+
+    from models import ClauseResult, ContractPeriodScore, db
+
+    from ..disputes.review import month_reviews, review_of
+
     query = select(ContractPeriodScore).where(ContractPeriodScore.contract_id == contract.id)
     if period:
         query = query.where(ContractPeriodScore.period == period)
@@ -116,6 +126,9 @@ def scores_command(contract_number: str, period: str | None, output: str) -> Non
 @with_appcontext
 def rankings_command(category_slug: str, period: str, window: int, output: str) -> None:
     """Vendor ranking in a category."""
+    from ..categories.services import category_by_slug
+    from ..rankings.standings import category_ranking
+
     _period_option(period)
     category = category_by_slug(category_slug)
     if category is None:
@@ -173,6 +186,9 @@ def rankings_command(category_slug: str, period: str, window: int, output: str) 
 @in_transaction
 def set_invoice_command(contract_number: str, period: str, amount: str) -> None:
     """Record a period's invoice amount (dollars)."""
+    from ..disputes.review import month_review
+    from ..payments.invoices import InvoiceRefused, parse_amount, set_invoice
+
     contract = _contract(contract_number)
     try:
         score = set_invoice(contract, period, parse_amount(amount), None)
