@@ -9,10 +9,14 @@ import sys
 
 from contracts_app import create_app
 
+SERVING_COMMANDS = {"run", "shell", "routes"}  # Flask's own: they use the whole app, and no setup-first guard covers them
+
 
 def only_help_is_asked() -> bool:
     """Help never runs a command, so `flask … --help` needs only the app's commands (FlaskGroup sets the variable)."""
-    return os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "--help" in sys.argv[1:]
+    arguments = sys.argv[1:]
+    return (os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "--help" in arguments
+            and not SERVING_COMMANDS.intersection(arguments))
 
 
 app = create_app(commands_only=only_help_is_asked())

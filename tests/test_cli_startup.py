@@ -207,8 +207,12 @@ def test_a_help_command_line_builds_the_app_without_sqlalchemy_or_the_models(tmp
     assert not any(loaded.values()), f"flask {' '.join(argv)}: {[m for m, yes in loaded.items() if yes]}"
 
 
-def test_any_other_command_line_builds_the_full_app(tmp_path):
-    loaded = _wsgi_loads(tmp_path, ["verify-audit"])
+@pytest.mark.parametrize("argv", [["verify-audit"], ["run", "--help"], ["run", "--extra-files", "--help"]],
+                         ids=" ".join)
+def test_any_other_command_line_builds_the_full_app(tmp_path, argv):
+    """A command that runs, and Flask's own serving commands even when --help is among their options: `flask run
+    --extra-files --help` serves the app, which must have its pages."""
+    loaded = _wsgi_loads(tmp_path, argv)
 
     assert loaded["sqlalchemy"] and loaded["models"] and loaded["contracts_app.auth.views"]
 
