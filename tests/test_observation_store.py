@@ -51,3 +51,30 @@ def test_text_that_looks_like_formatting_or_copy_markers_is_stored_as_written(ap
     assert [o.row_key for o in stored] == keys
     assert [o.context["street"] for o in stored] == rows.context["street"]
     assert [o.values["pci_after"] for o in stored] == rows.values["pci_after"]
+
+
+def test_copy_text_in_many_pieces_is_the_same_text_as_in_one(monkeypatch):
+    """Each piece of COPY text builds its own JSON (the server stores one piece while the next is written): cut
+    into pieces of 3 rows, the rows, their dates and their JSON stay aligned."""
+    from types import SimpleNamespace
+
+    from contracts_app.uploads import storing
+
+    n = len(AWKWARD_KEYS)
+    rows = CheckedRows(
+        row_numbers=list(range(2, n + 2)), row_keys=AWKWARD_KEYS,
+        work_dates=[date(2026, 3, day) for day in range(1, n)] + [None],
+        values={"pci_after": [91.25, None, 0.1, -3.0, 1e-7, 88.0, 100.0, 12345678.125],
+                "on_time": [True, False, None, True, True, False, True, None]},
+        context={"street": ["Maple\tAve", "a\\b", None, "\\N", "日本", "x\ny", "", "O'Brien"]},
+    )
+    upload = SimpleNamespace(id=7, contract_id=3, period="2026-03")
+    whole = "".join(storing.copy_text(upload, rows))
+    monkeypatch.setattr(storing, "COPY_CHUNK_ROWS", 3)
+    pieces = list(storing.copy_text(upload, rows))
+
+    assert len(pieces) == 3 and "".join(pieces) == whole
+    lines = whole.splitlines()
+    assert len(lines) == n
+    assert lines[3].split("\t")[3:6] == ["5", "back\\\\slash", "2026-03-04"]
+    assert lines[-1].split("\t")[5:] == ["\\N", '{"pci_after":12345678.125,"on_time":null}', '{"street":"O\'Brien"}']

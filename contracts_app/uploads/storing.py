@@ -127,15 +127,19 @@ COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 
 
 def copy_text(upload: Upload, rows: CheckedRows) -> Iterator[str]:
-    """The rows in COPY's text format, in pieces of COPY_CHUNK_ROWS rows, each line formatted in C."""
-    count = len(rows)
+    """The rows in COPY's text format, in pieces of COPY_CHUNK_ROWS rows, each line formatted in C. Each piece's
+    JSON is built with the piece, so the server stores the first while the rest are still being written."""
     line = "\t".join([str(upload.id), str(upload.contract_id), copy_escaped([upload.period])[0].replace("%", "%%"),
                       *["%s"] * 5]) + "\n"
-    lines = map(line.__mod__, zip(rows.row_numbers, copy_escaped(rows.row_keys), _iso_days(rows.work_dates, "\\N"),
-                                  copy_escaped(json_objects(rows.values, count)),
-                                  copy_escaped(json_objects(rows.context, count)), strict=False))
-    while chunk := "".join(islice(lines, COPY_CHUNK_ROWS)):
-        yield chunk
+    days = _iso_days(rows.work_dates, "\\N")
+    for start in range(0, len(rows), COPY_CHUNK_ROWS):
+        piece = slice(start, start + COPY_CHUNK_ROWS)
+        count = len(rows.row_numbers[piece])
+        values = {key: column[piece] for key, column in rows.values.items()}
+        context = {key: column[piece] for key, column in rows.context.items()}
+        yield "".join(map(line.__mod__, zip(rows.row_numbers[piece], copy_escaped(rows.row_keys[piece]),
+                                            islice(days, count), copy_escaped(json_objects(values, count)),
+                                            copy_escaped(json_objects(context, count)), strict=True)))
 
 
 def copy_escaped(column: list[str]) -> list[str]:
