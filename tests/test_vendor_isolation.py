@@ -70,7 +70,7 @@ class Side:
         return {
             "contract_id": self.contract.id, "vendor_id": self.vendor.id, "category_id": self.contract.category_id,
             "clause_id": self.clause.id, "template_id": template.id, "upload_id": self.upload.id,
-            "observation_id": self.observation.id, "recommendation_id": self.recommendation.id,
+            "recommendation_id": self.recommendation.id,
             "user_id": self.user.id, "period": self.upload.period, "key": self.clause.key, "job_id": self.job.id,
             "plan_id": self.plan.id, "milestone_id": self.milestone.id, "notification_id": self.notification.id,
             "dispute_id": self.dispute.id, "evidence_id": self.evidence.id,
