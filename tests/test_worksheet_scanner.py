@@ -9,9 +9,15 @@ path (`_scan_bytes`) tests bytes in bulk; when the XML is unusual it must hand o
 from __future__ import annotations
 
 import io
+import os
 import re
+import struct
+import threading
+import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +26,7 @@ from hypothesis import strategies as st
 
 from imports import worksheet_xml as scanner
 from imports.limits import SheetLimits, SheetRefused, column_letters
+from tests import sheet_fixtures as fx
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 ERRORS = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
@@ -289,3 +296,160 @@ def test_each_unusual_layout_is_handed_to_the_parsed_path(layout):
     xml = _unusual_sheet(MISREAD_LAYOUTS[layout])
     fast = _outcome(scanner.scan_bytes, xml, DEFAULT)
     assert fast is None or _same_answer(fast, _outcome(scanner.scan_parsed, xml, DEFAULT))
+
+
+# --- the reading thread ------------------------------------------------------------------------------
+# On a large sheet a thread decompresses the next chunks while the byte tests run on this one. It must
+# change nothing the user sees: the same findings and refusals, a broken stream still reported as damaged,
+# and an early stop (a refusal, or a hand-over to the parsed path) leaves no thread reading.
+
+PREFETCH_THREAD = "worksheet-xml-prefetch"
+
+
+def _prefetch_threads() -> list:
+    return [thread for thread in threading.enumerate() if thread.name == PREFETCH_THREAD]
+
+
+class RecordingStream(io.BytesIO):
+    """A worksheet stream that notes which thread made each read, and can fail on a given read."""
+
+    def __init__(self, xml: bytes, fail_at: int | None = None, error: Exception | None = None):
+        super().__init__(xml)
+        self.readers: list[str] = []
+        self.fail_at, self.error = fail_at, error
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.readers.append(threading.current_thread().name)
+        if self.fail_at is not None and len(self.readers) == self.fail_at:
+            raise self.error
+        return super().read(size)
+
+
+def _long_sheet(first_rows: str, rows: int = 2000) -> bytes:
+    """`first_rows`, then many ordinary rows: far more than a few small chunks."""
+    ordinary = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}" t="e"><v>#N/A</v></c></row>'
+                       for n in range(10, 10 + rows))
+    return _unusual_sheet(first_rows + ordinary)
+
+
+@contextmanager
+def sequential_scan():
+    """The scan as it ran before the reading thread: every chunk read by the calling thread."""
+    saved = scanner._prefetched
+    scanner._prefetched = lambda items, depth: items
+    try:
+        yield
+    finally:
+        scanner._prefetched = saved
+
+
+@pytest.mark.parametrize("error", [zlib.error("invalid distance too far back"), EOFError(),
+                                   zipfile.BadZipFile("Bad CRC-32")])
+def test_an_error_while_reading_ahead_is_raised_as_the_sequential_scan_raised_it(error):
+    xml = _long_sheet('<row r="2"><c r="B2"><v>1</v></c></row>')
+    with chunk_size(1024):
+        stream = RecordingStream(xml, fail_at=20, error=error)
+        with pytest.raises(type(error)) as raised:
+            scanner.scan_bytes(stream, "Data", DEFAULT, NO_PERCENT_STYLES)
+    assert raised.value is error
+    assert stream.readers[0] == threading.current_thread().name and stream.readers[-1] == PREFETCH_THREAD
+    assert not _prefetch_threads()
+
+
+def _crc_broken(path: Path) -> Path:
+    """The workbook with a wrong checksum for its worksheet: zipfile notices only after the last chunk."""
+    with zipfile.ZipFile(path) as archive:
+        crc = struct.pack("<I", archive.getinfo(fx.SHEET_PART).CRC)
+    data = path.read_bytes()
+    assert data.count(crc) == 2  # the local header and the central directory
+    path.write_bytes(data.replace(crc, struct.pack("<I", zlib.crc32(crc))))
+    return path
+
+
+def test_a_workbook_damaged_after_the_first_chunk_is_refused_as_damaged(tmp_path):
+    rows = [[f"WO-{n}", n, n * 1.5] for n in range(3000)]
+    path = _crc_broken(fx.write_plain_xlsx(tmp_path, ["work_order_id", "pci", "cost"], rows))
+    with chunk_size(4096), pytest.raises(SheetRefused) as refused:
+        scanner.scan_worksheet(path, 0, "Data", DEFAULT)
+    assert str(refused.value) == scanner.DAMAGED
+    assert not _prefetch_threads()
+
+
+@pytest.mark.parametrize("first_rows, outcome", [
+    ('<row r="2"><c r="ABCD2"><v>1</v></c></row>', "A cell reference lies beyond Excel's grid. "),
+    ('<row r="2"><c r="B2"><v>1</v></c><!-- a note --></row>', None),
+])
+def test_an_early_stop_stops_the_reading_thread(first_rows, outcome):
+    """A refusal or a hand-over in the first chunk: the thread stops within a read or two instead of
+    decompressing the rest of the sheet, and is gone before the scan returns (the stream is then closed)."""
+    xml = _long_sheet(first_rows)
+    with chunk_size(1024):
+        stream = RecordingStream(xml)
+        if outcome is None:
+            assert scanner.scan_bytes(stream, "Data", DEFAULT, NO_PERCENT_STYLES) is None
+        else:
+            with pytest.raises(SheetRefused, match=re.escape(outcome)) as refused:
+                scanner.scan_bytes(stream, "Data", DEFAULT, NO_PERCENT_STYLES)
+    assert not _prefetch_threads()  # even while the refusal (and so the scan's frame) is kept
+    assert outcome is None or refused.value
+    assert PREFETCH_THREAD in stream.readers and len(stream.readers) <= scanner.PREFETCH_DEPTH + 4
+    assert len(xml) > 50 * 1024
+
+
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_refused_workbook_leaves_no_thread_and_no_open_file(tmp_path):
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(3, 3000))
+    path = fx.write_raw_sheet_xlsx(tmp_path, f'<sheetData><row r="2"><c r="ABCD2"><v>1</v></c></row>{rows}</sheetData>')
+    before = _open_files()
+    with chunk_size(1024), pytest.raises(SheetRefused, match="beyond Excel's grid") as refused:
+        scanner.scan_worksheet(path, 0, "Data", DEFAULT)
+    assert not _prefetch_threads() and _open_files() == before
+    assert refused.value
+
+
+def _findings(path: Path):
+    """Everything scan_worksheet tells the reader, or its refusal."""
+    try:
+        found = scanner.scan_worksheet(path, 0, "Data", DEFAULT)
+    except SheetRefused as refused:
+        return ("refused", str(refused))
+    percent = {column: rows.tolist() for column, rows in found.percent_cells(range(20)).items()}
+    return ("read", found.formula_without_value, found.error_values, percent, found.decimal_comma)
+
+
+def _many_rows(folder: Path) -> Path:
+    rows = [[f"WO-{n}", n, f"=B{n + 2}*2" if n % 7 else None, 0.5 + n / 1000] for n in range(2500)]
+    path = fx.write_formatted_xlsx(folder, ["work_order_id", "pci", "double", "on_time"], rows, {3: "0.0%"})
+    return fx.set_cached_values(path, {"C3": "2"})
+
+
+FIXTURES = {
+    "small": fx.small_workbook,
+    "messy": fx.write_messy_xlsx,
+    "many rows, formulas and percentages": _many_rows,
+    "a far cell": fx.write_far_cell_xlsx,
+    "a huge dimension": fx.write_huge_dimension_xlsx,
+    "a DTD": fx.write_billion_laughs_xlsx,
+    "cut in half": fx.write_truncated_xlsx,
+    "a prefixed sheet": lambda folder: fx.write_raw_sheet_xlsx(
+        folder, '<sheetData><row r="1"><c r="A1"><f>B1</f></c></row></sheetData>', prefixed=True),
+    "cells without references": lambda folder: fx.write_raw_sheet_xlsx(
+        folder, "<sheetData>" + "".join(f"<row><c><v>{n}</v></c><c t=\"e\"><v>#N/A</v></c></row>"
+                                        for n in range(900)) + "</sheetData>"),
+    "a damaged checksum": lambda folder: _crc_broken(_many_rows(folder)),
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+@pytest.mark.parametrize("chunk", [256, 4096, 4 * 1024 * 1024])
+def test_the_reading_thread_finds_what_the_sequential_scan_found(tmp_path, fixture, chunk):
+    path = FIXTURES[fixture](tmp_path)
+    with chunk_size(chunk):
+        with sequential_scan():
+            expected = _findings(path)
+        assert _findings(path) == expected
+    assert not _prefetch_threads()
