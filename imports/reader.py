@@ -10,6 +10,7 @@ cells Excel formats as percentages, and whether a CSV writes the decimal comma (
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,17 +66,31 @@ def read_sheet(path: Path, kind: str, known_columns: Mapping[str, str], required
         return _raw_sheet(name, grid, merges, findings, known, required)
 
 
+_pauses = 0  # sheets being read, checked or stored in this process now, in any thread
+_pauses_lock = threading.Lock()
+_collector_was_enabled = False
+
+
 @contextmanager
 def collector_paused():
     """Pauses Python's cycle collector while a sheet's million cells are created: none of them form
-    cycles, yet each full collection would walk them all (it took a third of the reader's time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    cycles, yet each full collection would walk them all (it took a third of the reader's time).
+
+    The collector is one switch for the whole process, and a web worker or the jobs worker handles sheets in
+    several threads: the first pause turns it off and the last one ends turns it back on (if it was on)."""
+    global _pauses, _collector_was_enabled
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 # --- from grid to rows --------------------------------------------------------------------------

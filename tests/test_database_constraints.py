@@ -148,3 +148,15 @@ def test_deleting_an_upload_deletes_its_rows_and_its_key_cannot_move_under_them(
     session.execute(text("DELETE FROM uploads WHERE id = :u"), {"u": upload.id})
     assert _rows_of(session, upload) == 0
     assert _rows_of(session, other) == 2
+
+
+@pytest.mark.parametrize("statement", ["TRUNCATE uploads CASCADE", "TRUNCATE uploads, observations CASCADE"])
+def test_truncating_uploads_takes_their_rows_on_postgresql(session, statement):
+    """SQLite has no TRUNCATE; on PostgreSQL the rows go with their uploads, named in the command or not."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    upload = UploadFactory(period="2026-03", status=UploadStatus.COMMITTED)
+    session.execute(INSERT_ROW, {"upload": upload.id, "contract": upload.contract_id, "period": upload.period,
+                                 "row": 2, "key": "WO-1"})
+    session.execute(text(statement))
+    assert session.scalar(text("SELECT count(*) FROM observations")) == 0

@@ -6,7 +6,8 @@
   100,000 rows with its own lookup (most of the time COPY took). Triggers keep the same rule with one check per
   statement over the distinct (upload, contract, period) of the new rows, locking those uploads FOR KEY SHARE as
   the foreign key did; deleting an upload deletes its rows (ON DELETE CASCADE); changing an upload's id, contract
-  or period under its rows, or truncating uploads, is refused or follows the rows as the key would.
+  or period under its rows is refused; truncating uploads empties observations (DELETE: TRUNCATE of a table
+  the same command names would be refused).
   SQLite keeps the declared foreign key: its per-row check costs little there.
 
 Revision ID: keyed_observations
@@ -71,7 +72,7 @@ POSTGRESQL_CHECKS = [
     """
     CREATE FUNCTION uploads_truncate_observations() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        TRUNCATE observations;  -- TRUNCATE uploads CASCADE took the rows with it
+        DELETE FROM observations;  -- the rows go with their uploads (TRUNCATE here fails if the command names both)
         RETURN NULL;
     END $$
     """,
