@@ -24,23 +24,6 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Each costs tens to hundreds of milliseconds to import; none is needed to list or parse commands.
 HEAVY = ["pandas", "numpy", "openpyxl", "docx", "python_calamine", "authlib", "joserfc", "requests", "segno",
          "zxcvbn", "email_validator", "huey", "redis", "psycopg", "alembic", "PIL"]
-# Runs the real `flask` entry point in-process, then reports which heavy modules it loaded.
-PROBE = """
-import contextlib, io, json, sys
-from flask.cli import main
-heavy = json.loads(sys.argv[2])
-sys.argv = ["flask", "--app", "wsgi", *json.loads(sys.argv[1])]
-output = io.StringIO()
-with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-    try:
-        main()
-    except SystemExit as exit:
-        code = exit.code
-    else:
-        code = 0
-print(json.dumps({"code": code, "output": output.getvalue(),
-                  "loaded": [m for m in heavy if m in sys.modules]}))
-"""
 
 
 @pytest.fixture
@@ -55,13 +38,8 @@ def empty_database(tmp_path) -> Path:
 
 
 def _run(tmp_path: Path, *args: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'outcomes.sqlite3'}", "SECRET_KEY": "startup-test",
-           "JOBS_REDIS_URL": "", "REDIS_URL": "", "JOBS_SQLITE_PATH": str(tmp_path / "queue.sqlite3"),
-           "OIDC_ISSUER": ""}
-    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args)), json.dumps(HEAVY)], cwd=PROJECT,
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """One `flask --app wsgi ARGS` run in-process: its exit code, output and which HEAVY modules it loaded."""
+    return _probe(tmp_path, "wsgi", [list(args)], watched=HEAVY)[0]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["create-user", "--help"], ["import-sheet", "--help"]],
@@ -130,9 +108,9 @@ def _env(tmp_path: Path) -> dict:
             "OIDC_ISSUER": "", "COLUMNS": "80"}
 
 
-def _probe(tmp_path: Path, app: str, command_lines: list[list[str]]) -> list[dict]:
+def _probe(tmp_path: Path, app: str, command_lines: list[list[str]], watched: list[str] = APP_MACHINERY) -> list[dict]:
     lines = [["--app", app, *line] for line in command_lines]
-    done = subprocess.run([sys.executable, "-c", HELP_PROBE, json.dumps(lines), json.dumps(APP_MACHINERY)],
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE, json.dumps(lines), json.dumps(watched)],
                           cwd=PROJECT, env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
