@@ -194,14 +194,24 @@ def parse_yes_no(cells: Sequence[Any]) -> tuple[list[bool | None], list[int]]:
     in C; other columns cell by cell (equal numbers of different spellings, 0.0 and -0.0, read apart)."""
     kinds = set(map(type, cells))
     if any(kinds <= fast for fast in YES_NO_FAST_KINDS):
-        meaning = {cell: yes_no_cell(cell) for cell in set(cells)}
-        out = list(map(meaning.__getitem__, cells))
+        out = _by_distinct_value(cells, yes_no_cell)
     else:
         out = list(map(yes_no_cell, cells))
-    bad = [i for i, value in enumerate(out) if value is NOT_YES_NO] if NOT_YES_NO in out else []
+    return _unreadable_emptied(out, NOT_YES_NO)
+
+
+def _by_distinct_value(cells: Sequence[Any], read_cell) -> list:
+    """Each distinct cell read once, the readings spread to the cells by a lookup in C."""
+    meaning = {cell: read_cell(cell) for cell in set(cells)}
+    return list(map(meaning.__getitem__, cells))
+
+
+def _unreadable_emptied(out: list, unreadable: object) -> tuple[list, list[int]]:
+    """(`out` with the cells read as `unreadable` made None, their indexes): the usual column has none."""
+    bad = [i for i, value in enumerate(out) if value is unreadable] if unreadable in out else []
     for i in bad:
         out[i] = None
-    return out, bad  # type: ignore[return-value]
+    return out, bad
 
 
 def _date_from_text(text: str) -> date | None:
@@ -260,14 +270,10 @@ def parse_dates(cells: Sequence[Any]) -> tuple[list[date | None], list[int]]:
     if kinds == {datetime}:
         out: list = list(map(datetime.date, cells))
     elif kinds <= TEXT_KINDS:
-        meaning = {cell: date_cell(cell) for cell in set(cells)}
-        out = list(map(meaning.__getitem__, cells))
+        out = _by_distinct_value(cells, date_cell)
     else:
         out = list(map(date_cell, cells))
-    bad = [i for i, value in enumerate(out) if value is NOT_A_DATE] if NOT_A_DATE in out else []
-    for i in bad:
-        out[i] = None
-    return out, bad
+    return _unreadable_emptied(out, NOT_A_DATE)
 
 
 def identifier(cell: Any) -> str:

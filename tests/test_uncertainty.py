@@ -6,10 +6,11 @@ import random
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from scoring.rankings import rank
+from scoring.tolerance import score_key
 from scoring.uncertainty import (
     FEWER_THAN_TWO_RANKED,
     NO_TWO_PERIODS,
@@ -271,16 +272,28 @@ def test_spreading_the_vendors_apart_shrinks_less(data, stretch):
         assert after.vendors[k].shrinkage <= before.vendors[k].shrinkage + 1e-9
 
 
+SEPARATED = {"A": [(90.0, 100), (91.0, 100), (89.0, 100), (90.5, 100)],  # intervals far apart: ranks (1, 1) ...
+             "B": [(50.0, 100), (51.0, 100), (49.0, 100), (50.5, 100)],
+             "C": [(10.0, 100), (11.0, 100), (9.0, 100), (10.5, 100)]}
+
+
 @thorough
 @given(categories)
+@example(SEPARATED)
 def test_rank_ranges_contain_the_rank(data):
     ranked = _ranked(data)
     got = category_uncertainty(data, ranked)
     assume(got.available)
     by_theta = rank({k: got.vendors[k].shrunk_score for k in ranked})
+    intervals = {k: (got.vendors[k].interval_low, got.vendors[k].interval_high) for k in ranked}
     for k in ranked:
         best, worst = got.vendors[k].rank_range
         assert 1 <= best <= by_theta[k] <= worst <= len(ranked)
+        # SPEC §3b counted one vendor at a time (compared as stored, to 9 decimals): best = 1 + #lows above my
+        # high, worst = m − #highs below my low
+        low, high = map(score_key, intervals[k])
+        assert best == 1 + sum(score_key(other_low) > high for other_low, _ in intervals.values())
+        assert worst == len(ranked) - sum(score_key(other_high) < low for _, other_high in intervals.values())
 
 
 @thorough

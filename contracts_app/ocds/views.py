@@ -20,17 +20,22 @@ def _refused(refused: ExportRefused):
     abort(make_response(render_template("errors/400.html", description=str(refused)), 400))
 
 
+def _package(selector: dict, package_path: str):
+    """The release package of the selected contracts as a download; a refused export is a 400 page."""
+    try:
+        export = export_package(**selector, package_path=package_path)
+    except ExportRefused as refused:
+        _refused(refused)
+    return _download(export)
+
+
 @bp.get("/contracts/<int:contract_id>.json")
 def contract_package(contract_id: int):
     contract = contract_by_id(contract_id)
     if contract is None:
         abort(404)
-    try:
-        export = export_package(contract_number=contract.number,
-                                package_path=url_for("ocds.contract_package", contract_id=contract_id))
-    except ExportRefused as refused:
-        _refused(refused)
-    return _download(export)
+    return _package({"contract_number": contract.number},
+                    url_for("ocds.contract_package", contract_id=contract_id))
 
 
 @bp.get("/categories/<int:category_id>.json")
@@ -38,9 +43,4 @@ def category_package(category_id: int):
     category = category_by_id(category_id)
     if category is None:
         abort(404)
-    try:
-        export = export_package(category_slug=category.slug,
-                                package_path=url_for("ocds.category_package", category_id=category_id))
-    except ExportRefused as refused:
-        _refused(refused)
-    return _download(export)
+    return _package({"category_slug": category.slug}, url_for("ocds.category_package", category_id=category_id))
